@@ -1,0 +1,53 @@
+"""What every adapter shares: reading the tracker and running blocking core calls off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+async def off_loop(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a blocking (database) call in a worker thread so the action server keeps serving."""
+    return await asyncio.to_thread(func, *args, **kwargs)
+
+
+def latest_intent(tracker: Tracker) -> str | None:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def latest_text(tracker: Tracker) -> str:
+    return tracker.latest_message.get("text") or ""
+
+
+def latest_entity(tracker: Tracker, name: str) -> str | None:
+    return next(tracker.get_latest_entity_values(name), None)
+
+
+def branch(next_move: str, awaiting: str | None = None, **slots: Any) -> list[EventType]:
+    """The slot events a branching action ends with: where to go next, what to wait for, data slots."""
+    events = [SlotSet(name, value) for name, value in slots.items()]
+    events.append(SlotSet("awaiting", awaiting))
+    events.append(SlotSet("next_move", next_move))
+    return events
+
+
+class TopupAction(Action, ABC):
+    """Base for the assistant's actions: abstract, so the SDK registers only the concrete ones."""
+
+    @abstractmethod
+    def name(self) -> str: ...
+
+    @abstractmethod
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]: ...

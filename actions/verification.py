@@ -1,0 +1,118 @@
+"""Finding the customer's order and proving it is theirs, then explaining it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.base import TopupAction, branch, latest_entity, latest_intent, latest_text, off_loop
+from topup import config
+from topup.conversation import COMPLAINT_INTENTS, claims_debit
+from topup.diagnosis import Diagnosis, NextMove
+from topup.model import Complaint, OrderFacts
+from topup.order_number import (
+    MalformedOrderNumber,
+    extract_phone_tail,
+    find_order_number_text,
+    normalise_order_number,
+)
+from topup.presentation import local_time, payment_label, utcnow, yuan
+from topup.services.lookup import look_up
+
+logger = logging.getLogger(__name__)
+ATTEMPTS = "verify_attempts"
+# Intents with which a customer answers a question (as opposed to changing the subject).
+ANSWERS = {"inform", "nlu_fallback"}
+
+
+def _order_slots(order: OrderFacts, diagnosis: Diagnosis) -> dict[str, Any]:
+    now = utcnow()
+    refund_at = order.refunded_at or order.refund_started_at
+    return {
+        "verified": True,
+        "order_product": order.product_name,
+        "order_amount": yuan(order.amount_cents),
+        "order_payment": payment_label(order.payment_method),
+        "order_paid_at": local_time(order.paid_at, now),
+        "minutes_waiting": str(diagnosis.minutes_since_paid or 0),
+        "wait_until": local_time(diagnosis.wait_until, now),
+        "notice_title": diagnosis.notice.title if diagnosis.notice else None,
+        "refund_time": local_time(refund_at, now),
+        "diagnosis": diagnosis.kind.value,
+        "selfhelp_plan": [step.value for step in diagnosis.steps],
+    }
+
+
+class ActionVerifyOrder(TopupAction):
+    """Collects the order number and phone tail from whatever the customer wrote, then looks the order up.
+
+    A wrong tail and an unknown order get the same answer; after the configured number of
+    failures the conversation stops looking orders up and offers a human.
+    """
+
+    def name(self) -> str:
+        return "action_verify_order"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        intent = latest_intent(tracker)
+        text = latest_text(tracker)
+        awaiting = tracker.get_slot("awaiting")
+        events: list[EventType] = []
+        if intent in COMPLAINT_INTENTS:
+            events.append(SlotSet("complaint", intent))
+        attempts = int(tracker.get_slot(ATTEMPTS) or 0)
+        if attempts >= config.max_verify_attempts():
+            return events + branch("locked", "offer_human")
+
+        order_id = tracker.get_slot("order_id")
+        phone = tracker.get_slot("phone_last4")
+        raw_order = latest_entity(tracker, "order_id") or find_order_number_text(text)
+        if raw_order:
+            try:
+                given = normalise_order_number(raw_order).value
+            except MalformedOrderNumber:
+                return events + branch("order_id_malformed", "order_id", order_id=None)
+            if given != order_id:
+                order_id, phone = given, None
+                events += [SlotSet("verified", False), SlotSet("steps_log", [])]
+        elif awaiting == "order_id" and intent in ANSWERS:
+            return events + branch("order_id_malformed", "order_id", order_id=None)
+        if not order_id:
+            return events + branch("ask_order_id", "order_id")
+
+        tail_text = text.replace(raw_order, " ") if raw_order else text
+        tail = extract_phone_tail(latest_entity(tracker, "phone_last4") or tail_text)
+        if tail:
+            phone = tail
+        elif awaiting == "phone_last4" and intent in ANSWERS and not raw_order:
+            return events + branch("phone_last4_invalid", "phone_last4", order_id=order_id)
+        if not phone:
+            return events + branch("ask_phone_last4", "phone_last4", order_id=order_id, phone_last4=None)
+
+        complaint = Complaint.parse(tracker.get_slot("complaint") if intent not in COMPLAINT_INTENTS else intent)
+        try:
+            result = await off_loop(look_up, order_id, phone, complaint, claims_debit(tracker.events))
+        except Exception:  # the database is down or broken: say so, keep what the customer gave
+            logger.exception("order lookup failed for %s", tracker.sender_id)
+            return events + branch("lookup_error", "offer_human", order_id=order_id, phone_last4=phone)
+
+        if not result.verified:
+            attempts += 1
+            logger.warning("order verification failed (%d) in conversation %s", attempts, tracker.sender_id)
+            move = "locked" if attempts >= config.max_verify_attempts() else "not_verified"
+            awaiting_next = "offer_human" if move == "locked" else "order_id"
+            return events + branch(move, awaiting_next, order_id=None, phone_last4=None, **{ATTEMPTS: attempts})
+
+        assert result.order is not None and result.diagnosis is not None
+        diagnosis = result.diagnosis
+        awaiting_next = "anything_else" if diagnosis.next_move is NextMove.DONE else None
+        slots = _order_slots(result.order, diagnosis)
+        return events + branch(
+            f"diag_{diagnosis.kind.value}", awaiting_next, order_id=order_id, phone_last4=phone, **slots
+        )

@@ -1,0 +1,57 @@
+"""Command line for operators and support staff.
+
+  python -m topup.cli init-db [--demo]       create the schema; (re)load the demo orders
+  python -m topup.cli tickets [--status S]   print tickets as JSON (open ones by default)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+
+from topup import config
+from topup.db.engine import create_schema, get_engine
+from topup.demo import load_demo
+from topup.services.handoff import list_tickets
+
+
+def _init_db(args: argparse.Namespace) -> int:
+    engine = get_engine()
+    create_schema(engine)
+    if args.demo:
+        orders, notices = load_demo(config.demo_data_path(), engine)
+        print(f"demo data loaded: {orders} orders, {notices} notices ({engine.url.render_as_string(hide_password=True)})")
+    return 0
+
+
+def _tickets(args: argparse.Namespace) -> int:
+    create_schema(get_engine())
+    tickets = list_tickets(args.status or None)
+    payload = [
+        {**asdict(t), "priority": t.priority.value, "status": t.status.value, "created_at": t.created_at.isoformat() + "Z"}
+        for t in tickets
+    ]
+    json.dump(payload, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m topup.cli", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    init = commands.add_parser("init-db", help="create the schema, optionally load demo data")
+    init.add_argument("--demo", action="store_true", help="(re)load demo/orders.yml with times relative to now")
+    init.set_defaults(handler=_init_db)
+    tickets = commands.add_parser("tickets", help="print tickets as JSON for support staff")
+    tickets.add_argument(
+        "--status", action="append", choices=["open", "in_progress", "resolved"], help="repeatable; default open"
+    )
+    tickets.set_defaults(handler=_tickets)
+    args = parser.parse_args(argv)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

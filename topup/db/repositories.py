@@ -1,0 +1,114 @@
+"""Repositories: queries over one session. They never commit; services own the unit of work."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from topup.db.schema import NoticeRow, OrderRow, TicketRow
+from topup.model import (
+    Notice,
+    OrderFacts,
+    OrderStatus,
+    Payment,
+    PaymentStatus,
+    Priority,
+    TicketStatus,
+    TicketView,
+)
+
+
+def _facts(row: OrderRow) -> OrderFacts:
+    return OrderFacts(
+        order_no=row.order_no,
+        phone_tail=row.phone[-4:],
+        product_type=row.product_type,
+        product_name=row.product_name,
+        amount_cents=row.amount_cents,
+        payment_method=row.payment_method,
+        status=OrderStatus(row.status),
+        created_at=row.created_at,
+        paid_at=row.paid_at,
+        status_changed_at=row.status_changed_at,
+        refund_started_at=row.refund_started_at,
+        refunded_at=row.refunded_at,
+        payments=tuple(
+            Payment(p.amount_cents, p.method, PaymentStatus(p.status), p.created_at) for p in row.payments
+        ),
+    )
+
+
+class OrderRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, order_no: str) -> OrderFacts | None:
+        row = self.session.execute(select(OrderRow).where(OrderRow.order_no == order_no)).scalar_one_or_none()
+        return None if row is None else _facts(row)
+
+
+class NoticeRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def active(self, at: datetime) -> list[Notice]:
+        rows = self.session.execute(
+            select(NoticeRow)
+            .where(NoticeRow.starts_at <= at, NoticeRow.ends_at > at)
+            .order_by(NoticeRow.starts_at)
+        ).scalars()
+        return [
+            Notice(r.id, r.kind, r.title, r.starts_at, r.ends_at, r.product_type, r.payment_method) for r in rows
+        ]
+
+
+def ticket_view(row: TicketRow) -> TicketView:
+    return TicketView(
+        ticket_no=row.ticket_no,
+        conversation_id=row.conversation_id,
+        order_no=row.order_no,
+        priority=Priority(row.priority),
+        status=TicketStatus(row.status),
+        created_at=row.created_at,
+        details={
+            "verified": row.verified,
+            "complaint": row.complaint,
+            "customer_description": row.customer_description,
+            "handoff_reason": row.handoff_reason,
+            "priority_reasons": list(row.priority_reasons or []),
+            "order": row.order_snapshot,
+            "steps": list(row.steps or []),
+            "transcript": list(row.transcript or []),
+            "updated_at": row.updated_at.isoformat(),
+        },
+    )
+
+
+class TicketRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def by_key(self, dedupe_key: str) -> TicketRow | None:
+        return self.session.execute(select(TicketRow).where(TicketRow.dedupe_key == dedupe_key)).scalar_one_or_none()
+
+    def add(self, row: TicketRow) -> TicketRow:
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def open_ahead_of(self, priority: Priority) -> int:
+        """How many open tickets an agent will take before a new one of this priority."""
+        query = select(func.count()).select_from(TicketRow).where(TicketRow.status == TicketStatus.OPEN.value)
+        if priority is Priority.HIGH:
+            query = query.where(TicketRow.priority == Priority.HIGH.value)
+        return int(self.session.execute(query).scalar_one())
+
+    def list_by_status(self, statuses: list[str]) -> list[TicketView]:
+        rows = self.session.execute(
+            select(TicketRow)
+            .where(TicketRow.status.in_(statuses))
+            .order_by((TicketRow.priority == Priority.HIGH.value).desc(), TicketRow.created_at)
+        ).scalars()
+        return [ticket_view(r) for r in rows]

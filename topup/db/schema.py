@@ -1,0 +1,92 @@
+"""The schema: orders, payments, platform notices and handoff tickets."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import declarative_base, relationship
+
+Base = declarative_base()
+
+
+class OrderRow(Base):
+    __tablename__ = "orders"
+
+    order_no = Column(String(16), primary_key=True)
+    phone = Column(String(20), nullable=False)
+    product_type = Column(String(32), nullable=False)
+    product_name = Column(String(128), nullable=False)
+    account = Column(String(64), nullable=False, default="")
+    amount_cents = Column(Integer, nullable=False)
+    payment_method = Column(String(32), nullable=False)
+    status = Column(String(20), nullable=False)
+    created_at = Column(DateTime, nullable=False)
+    paid_at = Column(DateTime)
+    status_changed_at = Column(DateTime, nullable=False)
+    refund_started_at = Column(DateTime)
+    refunded_at = Column(DateTime)
+
+    payments = relationship("PaymentRow", order_by="PaymentRow.created_at", lazy="selectin")
+
+    __table_args__ = (Index("ix_orders_status_changed", "status", "status_changed_at"),)
+
+
+class PaymentRow(Base):
+    __tablename__ = "payments"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    order_no = Column(String(16), ForeignKey("orders.order_no"), nullable=False, index=True)
+    amount_cents = Column(Integer, nullable=False)
+    method = Column(String(32), nullable=False)
+    status = Column(String(20), nullable=False)
+    created_at = Column(DateTime, nullable=False)
+
+
+class NoticeRow(Base):
+    __tablename__ = "notices"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    kind = Column(String(32), nullable=False)
+    title = Column(String(200), nullable=False)
+    product_type = Column(String(32))
+    payment_method = Column(String(32))
+    starts_at = Column(DateTime, nullable=False)
+    ends_at = Column(DateTime, nullable=False, index=True)
+
+
+class TicketRow(Base):
+    __tablename__ = "tickets"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    ticket_no = Column(String(32), nullable=False, unique=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    # conversation + order ("-" when no order): one ticket each, enforced by the database.
+    dedupe_key = Column(String(300), nullable=False)
+    order_no = Column(String(16))
+    verified = Column(Boolean, nullable=False, default=False)
+    complaint = Column(String(32), nullable=False)
+    customer_description = Column(Text, nullable=False, default="")
+    handoff_reason = Column(String(64), nullable=False)
+    priority = Column(String(10), nullable=False)
+    priority_reasons = Column(JSON, nullable=False, default=list)
+    order_snapshot = Column(JSON)
+    steps = Column(JSON, nullable=False, default=list)
+    transcript = Column(JSON, nullable=False, default=list)
+    status = Column(String(20), nullable=False, default="open")
+    created_at = Column(DateTime, nullable=False)
+    updated_at = Column(DateTime, nullable=False)
+
+    __table_args__ = (
+        UniqueConstraint("dedupe_key", name="uq_tickets_conversation_order"),
+        Index("ix_tickets_status_priority", "status", "priority", "created_at"),
+    )

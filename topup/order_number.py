@@ -1,0 +1,87 @@
+"""Order-number normalisation: customers type the same number many ways."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+
+ORDER_PREFIX = "KM"
+_SEPARATORS = re.compile(r"[\s\-_—–·.、,，:：#＃/]+")
+_CANONICAL = re.compile(r"^KM(\d{8})(\d{6})$")
+_DIGITS_ONLY = re.compile(r"^\d{14}$")
+# A candidate inside free text: KM (any case) or 14 digits, allowing separators between digit groups.
+_IN_TEXT = re.compile(
+    r"(?<![A-Za-z0-9])(?:[Kk]\s*[Mm][\s\-]*)?\d(?:[\s\-]*\d){6,20}(?!\d)|(?<![A-Za-z])[Kk]\s*[Mm][\s\-]*\d[\d\s\-]*"
+)
+
+
+class MalformedOrderNumber(ValueError):
+    """The text is meant as an order number but cannot be one."""
+
+
+@dataclass(frozen=True)
+class OrderNumber:
+    """A syntactically valid order number, always in canonical form (KM + 14 digits)."""
+
+    value: str
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def _fold(text: str) -> str:
+    """Full-width to half-width, upper case, no separators."""
+    folded = unicodedata.normalize("NFKC", text).upper()
+    return _SEPARATORS.sub("", folded)
+
+
+def normalise_order_number(raw: str) -> OrderNumber:
+    """Return the canonical order number, or raise MalformedOrderNumber.
+
+    Accepts KM20261127004215, km 2026 1127 004215, KM-20261127-004215, full-width
+    characters and the 14 digits alone. The 8 digits after KM must be a real date.
+    """
+    if raw is None:
+        raise MalformedOrderNumber("empty")
+    text = _fold(str(raw))[:64]
+    if _DIGITS_ONLY.match(text):
+        text = ORDER_PREFIX + text
+    match = _CANONICAL.match(text)
+    if not match:
+        raise MalformedOrderNumber(text)
+    day = match.group(1)
+    try:
+        date(int(day[:4]), int(day[4:6]), int(day[6:8]))
+    except ValueError as exc:
+        raise MalformedOrderNumber(text) from exc
+    return OrderNumber(text)
+
+
+def find_order_number_text(text: str) -> str | None:
+    """The first substring of free text that looks meant as an order number, if any."""
+    folded = unicodedata.normalize("NFKC", text or "")
+    match = _IN_TEXT.search(folded)
+    return match.group(0).strip() if match else None
+
+
+def mask_phone(phone: str | None) -> str:
+    """Show only the last 4 digits of a phone number."""
+    digits = re.sub(r"\D", "", phone or "")
+    if len(digits) < 4:
+        return "****"
+    return "*" * (len(digits) - 4) + digits[-4:]
+
+
+_TAIL = re.compile(r"(?<!\d)(\d{4}|1\d{10})(?!\d)")
+
+
+def extract_phone_tail(text: str | None) -> str | None:
+    """The 4-digit phone tail a customer typed (or the last 4 of a full 11-digit number)."""
+    folded = unicodedata.normalize("NFKC", text or "")
+    folded = re.sub(r"(?<=\d)[\s\-](?=\d)", "", folded)
+    found = _TAIL.findall(folded)
+    if len(found) != 1:
+        return None
+    return found[0][-4:]

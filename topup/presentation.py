@@ -1,0 +1,74 @@
+"""Order facts turned into values that responses and tickets show (times in the platform's zone)."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from topup.model import OrderFacts
+
+PAYMENT_LABELS = {
+    "alipay": "支付宝",
+    "wechat": "微信支付",
+    "bank_card": "银行卡",
+    "balance": "账户余额",
+}
+
+
+def local_zone() -> ZoneInfo:
+    return ZoneInfo(os.environ.get("TOPUP_TIMEZONE", "Asia/Shanghai"))
+
+
+def utcnow() -> datetime:
+    """Naive UTC, the form the database stores."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def local_time(value: datetime | None, now: datetime | None = None) -> str:
+    """'今天 14:05'-style display of a naive-UTC time in the platform's zone."""
+    if value is None:
+        return ""
+    zone = local_zone()
+    local = value.replace(tzinfo=timezone.utc).astimezone(zone)
+    today = (now or utcnow()).replace(tzinfo=timezone.utc).astimezone(zone).date()
+    if local.date() == today:
+        return f"今天 {local:%H:%M}"
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def yuan(amount_cents: int) -> str:
+    whole, cents = divmod(amount_cents, 100)
+    return f"{whole}" if cents == 0 else f"{whole}.{cents:02d}"
+
+
+def payment_label(method: str) -> str:
+    return PAYMENT_LABELS.get(method, method)
+
+
+def order_snapshot(order: OrderFacts) -> dict:
+    """The order as a ticket stores it: masked phone, amounts and every timestamp."""
+
+    def iso(value: datetime | None) -> str | None:
+        return None if value is None else value.isoformat() + "Z"
+
+    return {
+        "order_no": order.order_no,
+        "phone_masked": "*******" + order.phone_tail,
+        "product_type": order.product_type,
+        "product_name": order.product_name,
+        "amount_cents": order.amount_cents,
+        "amount_yuan": yuan(order.amount_cents),
+        "payment_method": order.payment_method,
+        "status": order.status.value,
+        "debit_status": order.debit_status.value,
+        "created_at": iso(order.created_at),
+        "paid_at": iso(order.paid_at),
+        "status_changed_at": iso(order.status_changed_at),
+        "refund_started_at": iso(order.refund_started_at),
+        "refunded_at": iso(order.refunded_at),
+        "payments": [
+            {"amount_cents": p.amount_cents, "method": p.method, "status": p.status.value, "at": iso(p.created_at)}
+            for p in order.payments
+        ],
+    }

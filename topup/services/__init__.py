@@ -1,0 +1,1 @@
+"""Services: each call owns one unit of work and returns plain dataclasses."""

@@ -1,0 +1,138 @@
+"""Handoff: the case an agent receives, written once per conversation and order."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from topup.db.engine import unit_of_work
+from topup.db.repositories import NoticeRepository, OrderRepository, TicketRepository, ticket_view
+from topup.db.schema import TicketRow
+from topup.diagnosis import diagnose
+from topup.model import Complaint, Priority, StepRecord, TicketStatus, TicketView
+from topup.presentation import order_snapshot, utcnow
+
+VERY_FRUSTRATED = 2  # frustrated messages that make a case high priority
+
+
+@dataclass(frozen=True)
+class HandoffRequest:
+    conversation_id: str
+    order_no: str | None
+    verified: bool
+    complaint: Complaint
+    customer_description: str
+    reason: str
+    steps: list[StepRecord] = field(default_factory=list)
+    transcript: list[dict] = field(default_factory=list)
+    claims_debit: bool = False
+    frustration: int = 0
+
+
+@dataclass(frozen=True)
+class HandoffResult:
+    ticket_no: str
+    created: bool
+    priority: Priority
+    wait_minutes: int
+
+
+def dedupe_key(conversation_id: str, order_no: str | None) -> str:
+    return f"{conversation_id}:{order_no or '-'}"
+
+
+def estimate_wait(priority: Priority, ahead: int) -> int:
+    """Minutes until an agent picks the case up: a few per case ahead, capped at an hour."""
+    base = 3 if priority is Priority.HIGH else 8
+    return min(60, base + 3 * ahead)
+
+
+def _assess(request: HandoffRequest, session, now: datetime) -> tuple[dict | None, Priority, list[str]]:  # type: ignore[no-untyped-def]
+    reasons: list[str] = []
+    snapshot = None
+    if request.order_no:
+        order = OrderRepository(session).get(request.order_no)
+        if order is not None:
+            notices = NoticeRepository(session).active(now)
+            diagnosis = diagnose(order, notices, request.complaint, now, request.claims_debit)
+            snapshot = order_snapshot(order)
+            snapshot["diagnosis"] = diagnosis.kind.value
+            snapshot["notice"] = diagnosis.notice.title if diagnosis.notice else None
+            reasons.extend(diagnosis.reasons)
+    if request.complaint is Complaint.DUPLICATE_CHARGE and "duplicate_charge" not in reasons:
+        reasons.append("duplicate_charge")
+    if request.frustration >= VERY_FRUSTRATED:
+        reasons.append("very_frustrated")
+    return snapshot, (Priority.HIGH if reasons else Priority.NORMAL), reasons
+
+
+def hand_off(request: HandoffRequest, now: datetime | None = None, engine: Engine | None = None) -> HandoffResult:
+    """Create the ticket, or refresh the one this conversation already has for this order."""
+    now = now or utcnow()
+    key = dedupe_key(request.conversation_id, request.order_no)
+    with unit_of_work(engine) as session:
+        tickets = TicketRepository(session)
+        snapshot, priority, reasons = _assess(request, session, now)
+        row = tickets.by_key(key)
+        created = row is None
+        if row is None:
+            ahead = tickets.open_ahead_of(priority)
+            row = TicketRow(
+                ticket_no=f"tmp-{uuid.uuid4().hex}",
+                conversation_id=request.conversation_id,
+                dedupe_key=key,
+                created_at=now,
+                status=TicketStatus.OPEN.value,
+            )
+            _fill(row, request, snapshot, priority, reasons, now)
+            try:
+                with session.begin_nested():
+                    tickets.add(row)
+                    row.ticket_no = f"TK{now:%Y%m%d}{row.id:06d}"
+            except IntegrityError:  # a concurrent handoff for the same conversation and order won
+                row = tickets.by_key(key)
+                created = False
+                assert row is not None
+        else:
+            ahead = max(0, tickets.open_ahead_of(priority) - 1)
+            _fill(row, request, snapshot, priority, reasons, now)
+        return HandoffResult(row.ticket_no, created, Priority(row.priority), estimate_wait(priority, ahead))
+
+
+def _fill(
+    row: TicketRow,
+    request: HandoffRequest,
+    snapshot: dict | None,
+    priority: Priority,
+    reasons: list[str],
+    now: datetime,
+) -> None:
+    row.order_no = request.order_no
+    row.verified = request.verified
+    row.complaint = request.complaint.value
+    row.customer_description = request.customer_description
+    row.handoff_reason = request.reason
+    row.priority = priority.value
+    row.priority_reasons = reasons
+    row.order_snapshot = snapshot
+    row.steps = [{"step": s.step, "outcome": s.outcome} for s in request.steps]
+    row.transcript = request.transcript
+    row.updated_at = now
+
+
+def list_tickets(statuses: list[str] | None = None, engine: Engine | None = None) -> list[TicketView]:
+    """Open tickets (or the given statuses), high priority and longest waiting first."""
+    with unit_of_work(engine) as session:
+        return TicketRepository(session).list_by_status(statuses or [TicketStatus.OPEN.value])
+
+
+def get_ticket(ticket_no: str, engine: Engine | None = None) -> TicketView | None:
+    from sqlalchemy import select
+
+    with unit_of_work(engine) as session:
+        row = session.execute(select(TicketRow).where(TicketRow.ticket_no == ticket_no)).scalar_one_or_none()
+        return None if row is None else ticket_view(row)

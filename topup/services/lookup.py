@@ -1,0 +1,54 @@
+"""Verified order lookup and diagnosis, as one unit of work per call."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+
+from topup.db.engine import unit_of_work
+from topup.db.repositories import NoticeRepository, OrderRepository
+from topup.diagnosis import Diagnosis, diagnose
+from topup.model import Complaint, Notice, OrderFacts
+from topup.presentation import utcnow
+
+
+@dataclass(frozen=True)
+class LookupResult:
+    """``verified`` is False both for an unknown order and a wrong phone tail: callers cannot tell them apart."""
+
+    verified: bool
+    order: OrderFacts | None = None
+    diagnosis: Diagnosis | None = None
+
+
+def _owned(order: OrderFacts | None, phone_tail: str) -> bool:
+    expected = order.phone_tail if order else "0000"
+    matches = hmac.compare_digest(expected.encode(), (phone_tail or "").encode())
+    return order is not None and matches
+
+
+def look_up(
+    order_no: str,
+    phone_tail: str,
+    complaint: Complaint,
+    claims_debit: bool = False,
+    now: datetime | None = None,
+    engine: Engine | None = None,
+) -> LookupResult:
+    """Verify ownership by phone tail, then diagnose with the notices active now."""
+    now = now or utcnow()
+    with unit_of_work(engine) as session:
+        order = OrderRepository(session).get(order_no)
+        if not _owned(order, phone_tail):
+            return LookupResult(verified=False)
+        notices = NoticeRepository(session).active(now)
+    assert order is not None
+    return LookupResult(True, order, diagnose(order, notices, complaint, now, claims_debit))
+
+
+def active_notices(now: datetime | None = None, engine: Engine | None = None) -> list[Notice]:
+    with unit_of_work(engine) as session:
+        return NoticeRepository(session).active(now or utcnow())
