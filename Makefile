@@ -1,0 +1,26 @@
+# The two commands that matter: `make run` and `make test` (see README.md).
+.PHONY: run test setup train shell tickets lint clean
+
+run:
+	bash scripts/run.sh
+
+test:
+	bash scripts/test.sh
+
+setup:
+	bash scripts/setup.sh
+
+train: setup
+	bash scripts/train.sh
+
+shell:
+	. scripts/env.sh && rasa shell --port 5006 --model models/topup.tar.gz --endpoints endpoints.yml --credentials credentials.yml
+
+tickets:
+	. scripts/env.sh && python -m topup.cli tickets
+
+lint:
+	. scripts/env.sh && ruff check .
+
+clean:
+	rm -rf build var results models/*.tar.gz models/.inputs.sha

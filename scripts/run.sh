@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The run command: install, build, train if needed, load demo data, start the action server and Rasa.
+# Ctrl-C stops everything.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+. scripts/env.sh
+bash scripts/train.sh
+python -m topup.cli init-db --demo
+
+pids=()
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+rasa run actions --actions actions --port "$ACTION_PORT" >var/actions.log 2>&1 &
+pids+=($!)
+rasa run --enable-api --port "$RASA_PORT" --model models/topup.tar.gz \
+  --endpoints endpoints.yml --credentials credentials.yml --cors "*" >var/rasa.log 2>&1 &
+pids+=($!)
+
+echo "Starting (the model takes about 30 s to load; logs in var/rasa.log and var/actions.log)..."
+python scripts/wait_ready.py "http://127.0.0.1:$RASA_PORT/status" "http://127.0.0.1:$ACTION_PORT/health"
+cat <<MSG
+
+The assistant is up:
+  REST channel     POST http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook  {"sender": "me", "message": "你好"}
+  chat in terminal make shell   (in another terminal)
+  open tickets     make tickets
+Demo orders and their phone tails are listed in README.md. Ctrl-C to stop.
+MSG
+wait -n "${pids[@]}"
+echo "A server stopped; see var/rasa.log and var/actions.log." >&2
+exit 1

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The test command: everything CI runs. Installs and trains first when needed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+. scripts/env.sh
+bash scripts/train.sh >var/train.log 2>&1 || { tail -n 40 var/train.log; exit 1; }
+
+echo "== ruff"
+ruff check .
+
+echo "== rasa data validate (warnings fail)"
+rasa data validate --fail-on-warnings >var/validate.log 2>&1 || { grep -v Deprecat var/validate.log | tail -n 30; exit 1; }
+if grep -q "UserWarning" var/validate.log; then grep "UserWarning" var/validate.log; exit 1; fi
+
+echo "== rasa test: Chinese test stories"
+rm -rf results
+rasa test core --model models/topup.tar.gz --stories tests --out results --fail-on-prediction-errors \
+  >var/rasa-test.log 2>&1 || { grep -v Deprecat var/rasa-test.log | tail -n 40; cat results/failed_test_stories.yml 2>/dev/null | head -n 80; exit 1; }
+grep -E "Correct:|Accuracy:|conversation accuracy" var/rasa-test.log | head -n 6 || true
+
+echo "== pytest"
+python -m pytest -q "$@"
