@@ -95,6 +95,7 @@ class ActionHandoff(TopupAction):
             "handoff_created",
             "handed_off",
             order_id=order_id,
+            verified=request.verified,
             ticket_no=result.ticket_no,
             ticket_wait=str(result.wait_minutes),
         )

@@ -77,12 +77,12 @@ class ActionVerifyOrder(TopupAction):
             try:
                 given = normalise_order_number(raw_order).value
             except MalformedOrderNumber:
-                return events + branch("order_id_malformed", "order_id", order_id=None)
+                return events + branch("order_id_malformed", "order_id", order_id=None, verified=False)
             if given != order_id:
                 order_id, phone = given, None
                 events += [SlotSet("verified", False), SlotSet("steps_log", [])]
         elif awaiting == "order_id" and intent in ANSWERS:
-            return events + branch("order_id_malformed", "order_id", order_id=None)
+            return events + branch("order_id_malformed", "order_id", order_id=None, verified=False)
         if not order_id:
             return events + branch("ask_order_id", "order_id")
 
@@ -107,7 +107,9 @@ class ActionVerifyOrder(TopupAction):
             logger.warning("order verification failed (%d) in conversation %s", attempts, tracker.sender_id)
             move = "locked" if attempts >= config.max_verify_attempts() else "not_verified"
             awaiting_next = "offer_human" if move == "locked" else "order_id"
-            return events + branch(move, awaiting_next, order_id=None, phone_last4=None, **{ATTEMPTS: attempts})
+            return events + branch(
+                move, awaiting_next, order_id=None, phone_last4=None, verified=False, **{ATTEMPTS: attempts}
+            )
 
         assert result.order is not None and result.diagnosis is not None
         diagnosis = result.diagnosis

@@ -19,22 +19,27 @@ RESOURCES = Path(__file__).resolve().parent / "resources"
 DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "build" / "spacy_zh"
 
 _SEP = {"TEXT": {"REGEX": r"^[\-—_.·]+$"}, "OP": "?"}
-_KM = {"LOWER": {"REGEX": r"^km\d{0,14}$"}}
-_DIGITS = {"TEXT": {"REGEX": r"^[\d\-]+$"}, "OP": "+"}
 
 
 def _num(count: str) -> dict:
     return {"TEXT": {"REGEX": rf"^\d{{{count}}}$"}}
 
 
+def _km(digits: str = "0") -> dict:
+    return {"LOWER": {"REGEX": rf"^km\d{{{digits}}}$"}}
+
+
 def order_id_patterns() -> list[dict]:
-    """KM + 14 digits, lowercase, split by spaces or dashes, or the 14 digits alone."""
-    shapes = [
-        [{"LOWER": {"REGEX": r"^(km)?\d{14}$"}}],
-        [_KM, _DIGITS],
-        [_num("8"), _SEP, _num("6")],
-        [_num("4"), _SEP, _num("4"), _SEP, _num("6")],
-    ]
+    """KM + 14 digits whole or split 8+6 / 4+4+6 (by spaces or dashes), or the 14 digits alone.
+
+    Exact shapes, so a phone tail typed after the number ("KM… 3821") is not swallowed. KM with
+    the wrong number of digits is labelled too, so the assistant can say what is wrong with it.
+    """
+    bodies = [[_num("14")], [_num("8"), _SEP, _num("6")], [_num("4"), _SEP, _num("4"), _SEP, _num("6")]]
+    shapes = [[{"LOWER": {"REGEX": r"^(km)?\d{14}$"}}], [_km("1,20")]]
+    shapes += [[_km(), _SEP, *body] for body in bodies] + [[_num("8"), _SEP, _num("6")]]
+    shapes += [[_km("8"), _SEP, _num("6")], [_km("4"), _SEP, _num("4"), _SEP, _num("6")]]
+    shapes += [[_num("4"), _SEP, _num("4"), _SEP, _num("6")]]
     return [{"label": "order_id", "pattern": shape} for shape in shapes]
 
 

@@ -11,10 +11,12 @@ ORDER_PREFIX = "KM"
 _SEPARATORS = re.compile(r"[\s\-_—–·.、,，:：#＃/]+")
 _CANONICAL = re.compile(r"^KM(\d{8})(\d{6})$")
 _DIGITS_ONLY = re.compile(r"^\d{14}$")
-# A candidate inside free text: KM (any case) or 14 digits, allowing separators between digit groups.
-_IN_TEXT = re.compile(
-    r"(?<![A-Za-z0-9])(?:[Kk]\s*[Mm][\s\-]*)?\d(?:[\s\-]*\d){6,20}(?!\d)|(?<![A-Za-z])[Kk]\s*[Mm][\s\-]*\d[\d\s\-]*"
-)
+# An order number inside free text: KM (optional) + 14 digits, whole or split 8+6 or 4+4+6.
+_SEP = r"[\s\-]*"
+_SHAPES = rf"(?:\d{{14}}|\d{{8}}{_SEP}\d{{6}}|\d{{4}}{_SEP}\d{{4}}{_SEP}\d{{6}})(?!\d)"
+_IN_TEXT = re.compile(rf"(?<![A-Za-z0-9])(?:KM{_SEP})?{_SHAPES}", re.IGNORECASE)
+# KM followed by digits that fit none of the shapes: meant as an order number, but malformed.
+_KM_ANY = re.compile(r"(?<![A-Za-z])KM[\s\-]*\d+", re.IGNORECASE)
 
 
 class MalformedOrderNumber(ValueError):
@@ -62,7 +64,7 @@ def normalise_order_number(raw: str) -> OrderNumber:
 def find_order_number_text(text: str) -> str | None:
     """The first substring of free text that looks meant as an order number, if any."""
     folded = unicodedata.normalize("NFKC", text or "")
-    match = _IN_TEXT.search(folded)
+    match = _IN_TEXT.search(folded) or _KM_ANY.search(folded)
     return match.group(0).strip() if match else None
 
 

@@ -187,12 +187,6 @@ def test_handoff_reason(next_move: str | None, latest: str | None, reason: str) 
     assert handoff_reason(next_move, latest) == reason
 
 
-@pytest.mark.xfail(
-    reason="BUG: a failed re-verification (not_verified / order_id_malformed) clears order_id but leaves "
-    "verified=True; action_handoff then sets order_id to the customer's unverified answer without resetting "
-    "verified, so the next handoff in the conversation marks the ticket verified for an order never proved",
-    strict=True,
-)
 async def test_an_unverified_answer_never_becomes_a_verified_ticket(db: Engine) -> None:
     fallback = [user_event("？？", "nlu_fallback")]
     slots: dict = {"order_id": ORDER, "phone_last4": "3821", "verified": True, "awaiting": "anything_else"}

@@ -149,11 +149,6 @@ def test_find_order_number_short_km_is_still_a_candidate() -> None:
         normalise_order_number(found)
 
 
-@pytest.mark.xfail(
-    reason="BUG: _IN_TEXT allows up to 21 digits with spaces between groups, so a phone tail typed after the "
-    "order number ('KM20261127004215 3821') is swallowed into the order-number match and normalises as malformed",
-    strict=True,
-)
 @pytest.mark.parametrize("text", ["KM20261127004215 3821", "20261127004215 3821", "KM20261127004215-3821"])
 def test_find_order_number_stops_at_the_order_number(text: str) -> None:
     found = find_order_number_text(text)
@@ -161,11 +156,6 @@ def test_find_order_number_stops_at_the_order_number(text: str) -> None:
     assert normalise_order_number(found).value == CANONICAL
 
 
-@pytest.mark.xfail(
-    reason="BUG: any run of 7+ digits is an order-number candidate, so a customer giving the full phone "
-    "number (which extract_phone_tail accepts) is told the order number is malformed",
-    strict=True,
-)
 def test_full_phone_number_is_not_an_order_number() -> None:
     assert find_order_number_text("手机号13800003821") is None
 
@@ -180,6 +170,15 @@ def test_find_order_number_returns_a_substring_of_the_input() -> None:
     found = find_order_number_text(text)
     assert found is not None
     assert found in text
+
+
+@pytest.mark.xfail(
+    reason="BUG: consequence of the folded return value: with a full-width order number followed by a "
+    "full-width tail, the replace removes nothing and extract_phone_tail joins order digits and tail into one run",
+    strict=True,
+)
+def test_fullwidth_order_then_tail_pipeline() -> None:
+    assert tail_after_removing_order("ＫＭ２０２６１１２７００４２１５ ３８２１") == "3821"
 
 
 # --- extract_phone_tail -----------------------------------------------------------------------
@@ -221,11 +220,6 @@ def test_order_digits_are_not_read_as_a_tail_when_the_order_is_removed() -> None
     assert extract_phone_tail("KM20261127004215 3821".replace(CANONICAL, " ")) == "3821"
 
 
-@pytest.mark.xfail(
-    reason="BUG: find_order_number_text('KM20261127004215 3821') returns 'KM20261127004215 3821', so the "
-    "verification action's replace-then-extract pipeline never sees the tail (and rejects the order number)",
-    strict=True,
-)
 @pytest.mark.parametrize("text", ["KM20261127004215 3821", "20261127004215 3821"])
 def test_order_then_tail_pipeline_as_verification_action_does(text: str) -> None:
     assert tail_after_removing_order(text) == "3821"
