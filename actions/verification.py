@@ -18,6 +18,7 @@ from topup.order_number import (
     MalformedOrderNumber,
     extract_phone_tail,
     find_order_number_text,
+    fold_width,
     normalise_order_number,
 )
 from topup.presentation import local_time, payment_label, utcnow, yuan
@@ -61,7 +62,7 @@ class ActionVerifyOrder(TopupAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         intent = latest_intent(tracker)
-        text = latest_text(tracker)
+        text = fold_width(latest_text(tracker))
         awaiting = tracker.get_slot("awaiting")
         events: list[EventType] = []
         if intent in COMPLAINT_INTENTS:
@@ -72,7 +73,7 @@ class ActionVerifyOrder(TopupAction):
 
         order_id = tracker.get_slot("order_id")
         phone = tracker.get_slot("phone_last4")
-        raw_order = latest_entity(tracker, "order_id") or find_order_number_text(text)
+        raw_order = fold_width(latest_entity(tracker, "order_id")) or find_order_number_text(text)
         if raw_order:
             try:
                 given = normalise_order_number(raw_order).value

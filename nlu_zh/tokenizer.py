@@ -42,7 +42,7 @@ class DomainChineseTokenizer(ChineseTokenizer):
         path.mkdir(parents=True, exist_ok=True)
         (path / WORDS_FILE).write_text("\n".join(self.words) + "\n", encoding="utf-8")
 
-    def from_disk(self, path: str | Path, **kwargs: object) -> "DomainChineseTokenizer":
+    def from_disk(self, path: str | Path, **kwargs: object) -> DomainChineseTokenizer:
         words_file = Path(path) / WORDS_FILE
         if words_file.exists():
             self.add_words(words_file.read_text(encoding="utf-8").splitlines())

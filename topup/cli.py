@@ -22,7 +22,8 @@ def _init_db(args: argparse.Namespace) -> int:
     create_schema(engine)
     if args.demo:
         orders, notices = load_demo(config.demo_data_path(), engine)
-        print(f"demo data loaded: {orders} orders, {notices} notices ({engine.url.render_as_string(hide_password=True)})")
+        where = engine.url.render_as_string(hide_password=True)
+        print(f"demo data loaded: {orders} orders, {notices} notices ({where})")
     return 0
 
 
@@ -30,7 +31,12 @@ def _tickets(args: argparse.Namespace) -> int:
     create_schema(get_engine())
     tickets = list_tickets(args.status or None)
     payload = [
-        {**asdict(t), "priority": t.priority.value, "status": t.status.value, "created_at": t.created_at.isoformat() + "Z"}
+        {
+            **asdict(t),
+            "priority": t.priority.value,
+            "status": t.status.value,
+            "created_at": t.created_at.isoformat() + "Z",
+        }
         for t in tickets
     ]
     json.dump(payload, sys.stdout, ensure_ascii=False, indent=2)

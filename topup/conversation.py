@@ -17,7 +17,10 @@ COMPLAINT_INTENTS = frozenset(
     }
 )
 MAX_TEXT = 2000  # per message kept in a ticket
-_CLAIMS_DEBIT = re.compile(r"扣(了|款|钱|费|掉|走)|钱(已经|都|也)?(被)?扣|(已经|都)付(了|款|过)|付了钱|付款成功")
+_CLAIMS_DEBIT = re.compile(
+    r"(?<!没)(?<!未)(?<!不)(?<!没有)扣(了|款|钱|费|掉|走)"  # "扣了/扣款", but not "没扣款"
+    r"|钱(已经|都|也)?(被)?扣|(已经|都)付(了|款|过)|付了钱|付款成功"
+)
 
 
 def _intent(event: dict) -> str | None:

@@ -49,7 +49,7 @@ class Complaint(str, Enum):
     CHECK_ORDER_STATUS = "check_order_status"
 
     @classmethod
-    def parse(cls, value: str | None) -> "Complaint":
+    def parse(cls, value: str | None) -> Complaint:
         try:
             return cls(value or cls.CHECK_ORDER_STATUS.value)
         except ValueError:
@@ -110,10 +110,10 @@ class OrderFacts:
 
     @property
     def debit_status(self) -> DebitStatus:
+        if self.debits > 1:  # two charges still standing, whatever the order status says
+            return DebitStatus.DUPLICATE
         if self.status is OrderStatus.REFUNDED or any(p.status is PaymentStatus.REFUNDED for p in self.payments):
             return DebitStatus.REFUNDED
-        if self.debits > 1:
-            return DebitStatus.DUPLICATE
         if self.refund_started_at is not None:
             return DebitStatus.REFUNDING
         if self.debits == 1:

@@ -9,8 +9,8 @@ from datetime import date
 
 ORDER_PREFIX = "KM"
 _SEPARATORS = re.compile(r"[\s\-_—–·.、,，:：#＃/]+")
-_CANONICAL = re.compile(r"^KM(\d{8})(\d{6})$")
-_DIGITS_ONLY = re.compile(r"^\d{14}$")
+_CANONICAL = re.compile(r"^KM(\d{8})(\d{6})$", re.ASCII)
+_DIGITS_ONLY = re.compile(r"^\d{14}$", re.ASCII)
 # An order number inside free text: KM (optional) + 14 digits, whole or split 8+6 or 4+4+6.
 _SEP = r"[\s\-]*"
 _SHAPES = rf"(?:\d{{14}}|\d{{8}}{_SEP}\d{{6}}|\d{{4}}{_SEP}\d{{4}}{_SEP}\d{{6}})(?!\d)"
@@ -61,9 +61,14 @@ def normalise_order_number(raw: str) -> OrderNumber:
     return OrderNumber(text)
 
 
+def fold_width(text: str | None) -> str:
+    """Full-width letters and digits to half-width (NFKC), as customers' phones often type them."""
+    return unicodedata.normalize("NFKC", text or "")
+
+
 def find_order_number_text(text: str) -> str | None:
-    """The first substring of free text that looks meant as an order number, if any."""
-    folded = unicodedata.normalize("NFKC", text or "")
+    """The first substring of free text that looks meant as an order number, if any (width-folded)."""
+    folded = fold_width(text)
     match = _IN_TEXT.search(folded) or _KM_ANY.search(folded)
     return match.group(0).strip() if match else None
 

@@ -133,11 +133,6 @@ def test_claims_debit_reads_only_customer_messages() -> None:
     assert claims_debit([{"event": "user", "text": None}]) is False
 
 
-@pytest.mark.xfail(
-    reason="BUG (minor, errs on the safe side): _CLAIMS_DEBIT ignores negation, so '还没扣款' / '没扣钱' count "
-    "as a debit claim and a payment_failed order becomes a high-priority DEBIT_NOT_RECORDED handoff",
-    strict=True,
-)
 @pytest.mark.parametrize("text", ["支付失败了，还没扣款吧", "没扣钱"])
 def test_claims_debit_respects_negation(text: str) -> None:
     assert claims_debit([user(text, "payment_failed")]) is False

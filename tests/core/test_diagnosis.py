@@ -229,11 +229,6 @@ def test_two_debits_are_a_duplicate_charge_whatever_the_status(status: OrderStat
     assert d.may_pay_again is False
 
 
-@pytest.mark.xfail(
-    reason="BUG?: OrderFacts.debit_status checks REFUNDED (order status) before counting debits, so an order "
-    "marked refunded whose payments still show two DEBITED charges is not flagged as a duplicate charge",
-    strict=True,
-)
 def test_two_debits_on_a_refunded_order_are_still_a_duplicate_charge() -> None:
     d = diagnose(order(OrderStatus.REFUNDED, 45, payments=TWO_DEBITS), [], Complaint.RECHARGE_STUCK, NOW)
     assert d.kind is Kind.DUPLICATE_CHARGE

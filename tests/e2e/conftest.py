@@ -87,7 +87,9 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         procs.append(rasa)
         _wait(f"http://127.0.0.1:{action_port}/health", actions, action_log)
         _wait(f"http://127.0.0.1:{rasa_port}/status", rasa, rasa_log)
-        yield Servers(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{action_port}", env["TOPUP_DATABASE_URL"], env)
+        yield Servers(
+            f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{action_port}", env["TOPUP_DATABASE_URL"], env
+        )
     finally:
         for proc in procs:
             proc.terminate()

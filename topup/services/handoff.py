@@ -6,8 +6,10 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from topup.db.engine import unit_of_work
 from topup.db.repositories import NoticeRepository, OrderRepository, TicketRepository, ticket_view
@@ -51,7 +53,7 @@ def estimate_wait(priority: Priority, ahead: int) -> int:
     return min(60, base + 3 * ahead)
 
 
-def _assess(request: HandoffRequest, session, now: datetime) -> tuple[dict | None, Priority, list[str]]:  # type: ignore[no-untyped-def]
+def _assess(request: HandoffRequest, session: Session, now: datetime) -> tuple[dict | None, Priority, list[str]]:
     reasons: list[str] = []
     snapshot = None
     if request.order_no:
@@ -131,8 +133,6 @@ def list_tickets(statuses: list[str] | None = None, engine: Engine | None = None
 
 
 def get_ticket(ticket_no: str, engine: Engine | None = None) -> TicketView | None:
-    from sqlalchemy import select
-
     with unit_of_work(engine) as session:
         row = session.execute(select(TicketRow).where(TicketRow.ticket_no == ticket_no)).scalar_one_or_none()
         return None if row is None else ticket_view(row)
