@@ -1,4 +1,6 @@
 # The two commands that matter: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+
 .PHONY: run test setup train shell tickets lint clean
 
 run:
