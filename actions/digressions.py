@@ -43,8 +43,13 @@ class ActionCheckNotices(TopupAction):
         if not notices:
             return branch("notice_none", awaiting)
         last_end = max(n.ends_at for n in notices)
+        move = "notice_active"
+        if tracker.get_slot("verified") and tracker.get_slot("order_product_type"):
+            product, method = tracker.get_slot("order_product_type"), tracker.get_slot("order_payment_method")
+            if not any(n.applies_to(product, method) for n in notices):
+                move = "notice_unrelated"  # say there is one, and that this order is not affected
         return branch(
-            "notice_active",
+            move,
             awaiting,
             notice_title="；".join(n.title for n in notices),
             wait_until=local_time(last_end),

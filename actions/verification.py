@@ -36,6 +36,8 @@ def _order_slots(order: OrderFacts, diagnosis: Diagnosis) -> dict[str, Any]:
     return {
         "verified": True,
         "order_product": order.product_name,
+        "order_product_type": order.product_type,
+        "order_payment_method": order.payment_method,
         "order_amount": yuan(order.amount_cents),
         "order_payment": payment_label(order.payment_method),
         "order_paid_at": local_time(order.paid_at, now),

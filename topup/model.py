@@ -134,11 +134,13 @@ class Notice:
     payment_method: str | None = None
 
     def covers(self, order: OrderFacts, at: datetime) -> bool:
-        """Active at ``at`` and about this order's product or payment channel (None = all)."""
-        if not (self.starts_at <= at < self.ends_at):
-            return False
-        product_ok = self.product_type is None or self.product_type == order.product_type
-        channel_ok = self.payment_method is None or self.payment_method == order.payment_method
+        """Active at ``at`` and about this order's product and payment channel."""
+        return self.starts_at <= at < self.ends_at and self.applies_to(order.product_type, order.payment_method)
+
+    def applies_to(self, product_type: str | None, payment_method: str | None) -> bool:
+        """About this product and payment channel (a notice without one covers all)."""
+        product_ok = self.product_type is None or self.product_type == product_type
+        channel_ok = self.payment_method is None or self.payment_method == payment_method
         return product_ok and channel_ok
 
 

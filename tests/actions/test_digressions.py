@@ -14,8 +14,8 @@ AWAITING = [None, "order_id", "phone_last4", "step_feedback", "human_order", "of
 STEPS = ["refresh_relogin", "check_network", "check_debit", "clear_cache", "check_account", "official_app"]
 
 
-async def check_notices(awaiting: str | None) -> dict:
-    tracker = make_tracker("现在是不是在维护？", "ask_maintenance", slots={"awaiting": awaiting})
+async def check_notices(awaiting: str | None, **slots: object) -> dict:
+    tracker = make_tracker("现在是不是在维护？", "ask_maintenance", slots={"awaiting": awaiting, **slots})
     events, dispatcher = await run_action(ActionCheckNotices(), tracker)
     assert dispatcher.messages == []
     return final_slots(events)
@@ -27,6 +27,24 @@ async def test_active_notice_is_reported_and_awaiting_kept(db: Engine, awaiting:
     assert (slots["next_move"], slots["awaiting"]) == ("notice_active", awaiting)
     assert NOTICE in slots["notice_title"]
     assert slots["wait_until"]
+
+
+@pytest.mark.parametrize(
+    ("product_type", "payment_method", "move"),
+    [("话费", "alipay", "notice_unrelated"), ("游戏币", "wechat", "notice_active"), ("点卡", None, "notice_unrelated")],
+)
+async def test_notice_for_another_product_is_said_not_to_affect_the_order(
+    db: Engine, product_type: str, payment_method: str | None, move: str
+) -> None:
+    order = {"verified": True, "order_product_type": product_type, "order_payment_method": payment_method}
+    slots = await check_notices("step_feedback", **order)
+    assert (slots["next_move"], slots["awaiting"]) == (move, "step_feedback")
+    assert NOTICE in slots["notice_title"]
+
+
+async def test_unverified_conversation_hears_about_every_notice(db: Engine) -> None:
+    slots = await check_notices(None, verified=False, order_product_type="话费")
+    assert slots["next_move"] == "notice_active"
 
 
 @pytest.mark.parametrize("awaiting", ["phone_last4", None])
