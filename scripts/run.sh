@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 . scripts/env.sh
-bash scripts/train.sh
+echo "Training the model if its inputs changed (about a minute; log in var/train.log)..."
+bash scripts/train.sh >var/train.log 2>&1 || { tail -n 40 var/train.log; exit 1; }
+tail -n 1 var/train.log
 python -m topup.cli init-db --demo
 
 pids=()
