@@ -1,7 +1,7 @@
 # The two commands that matter: `make run` and `make test` (see README.md).
 SHELL := /bin/bash
 
-.PHONY: run test setup train shell tickets lint clean
+.PHONY: run test setup train shell tickets lint clean eval-nlu
 
 run:
 	bash scripts/run.sh
@@ -26,3 +26,6 @@ lint:
 
 clean:
 	rm -rf build var results models/*.tar.gz models/.inputs.sha
+
+eval-nlu: setup
+	. scripts/env.sh && python -m nlu_eval.compare --out reports/nlu

@@ -43,13 +43,23 @@ def order_id_patterns() -> list[dict]:
     return [{"label": "order_id", "pattern": shape} for shape in shapes]
 
 
+_CN_NUMBER = "[零〇一二两三四五六七八九十百千万]+"
+_MONEY_UNITS = ["元", "块", "块钱", "圆", "rmb", "RMB", "人民币"]
+
+
 def number_patterns() -> list[dict]:
-    money = {"TEXT": {"REGEX": r"^\d+(\.\d{1,2})?$"}}
+    """Phone tails (4 digits, or a whole mobile number) and amounts in digits or Chinese numerals."""
+    money = {"TEXT": {"REGEX": rf"^(\d+(\.\d{{1,2}})?|{_CN_NUMBER})$"}}
+    unit = {"TEXT": {"IN": _MONEY_UNITS}}
+    glued = {"TEXT": {"REGEX": rf"^(\d+(\.\d{{1,2}})?|{_CN_NUMBER})(元|块钱|块|圆)$"}}
     return [
         {"label": "phone_last4", "pattern": [_num("4")]},
         {"label": "phone_last4", "pattern": [{"TEXT": {"REGEX": r"^1\d{10}$"}}]},
-        {"label": "amount", "pattern": [money, {"TEXT": {"IN": ["元", "块", "块钱", "rmb", "RMB", "圆"]}}]},
-        {"label": "amount", "pattern": [{"TEXT": {"IN": ["¥", "￥"]}}, money]},
+        {"label": "amount", "pattern": [money, unit]},
+        {"label": "amount", "pattern": [glued]},
+        {"label": "amount", "pattern": [glued, {"TEXT": "钱"}]},
+        {"label": "amount", "pattern": [{"TEXT": {"IN": ["¥", "￥", "$"]}}, money]},
+        {"label": "amount", "pattern": [{"TEXT": {"REGEX": r"^[¥￥]\d+(\.\d{1,2})?$"}}]},
     ]
 
 

@@ -34,7 +34,10 @@ class DomainChineseTokenizer(ChineseTokenizer):
             word = word.strip()
             if not word or word in self.words:
                 continue
-            jieba.add_word(word, freq=DOMAIN_WORD_FREQ)
+            if " " in word:  # "微信 支付": keep these pieces apart, so each can be an entity of its own
+                jieba.suggest_freq(tuple(word.split()), True)
+            else:
+                jieba.add_word(word, freq=DOMAIN_WORD_FREQ)
             self.words.append(word)
 
     def to_disk(self, path: str | Path, **kwargs: object) -> None:

@@ -19,5 +19,9 @@ rasa test core --model models/topup.tar.gz --stories tests --out results --fail-
   >var/rasa-test.log 2>&1 || { grep -v Deprecat var/rasa-test.log | tail -n 40; cat results/failed_test_stories.yml 2>/dev/null | head -n 80; exit 1; }
 grep -E "Correct:|Accuracy:|conversation accuracy" var/rasa-test.log | head -n 6 || true
 
+echo "== NLU on the held-out set (thresholds in nlu_eval/thresholds.yml)"
+python -m nlu_eval.evaluate --model models/topup.tar.gz --out var/nlu-eval --check 2>var/nlu-eval.log \
+  || { tail -n 20 var/nlu-eval.log; exit 1; }
+
 echo "== pytest"
 python -m pytest -q "$@"

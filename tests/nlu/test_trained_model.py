@@ -1,0 +1,57 @@
+"""The trained model on messages that mix everything customers do at once."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL = ROOT / "models" / "topup.tar.gz"
+COMPLAINTS = {"recharge_stuck", "charged_not_received", "payment_failed", "duplicate_charge", "refund_request",
+              "check_order_status"}
+
+
+@pytest.fixture(scope="module")
+def parse():  # noqa: ANN201
+    from rasa.core.agent import Agent
+
+    if not MODEL.exists():
+        pytest.fail("no trained model: run `make train` (the test command does it)")
+    agent = Agent.load(str(MODEL))
+    loop = asyncio.new_event_loop()
+    yield lambda text: loop.run_until_complete(agent.parse_message(text))
+    loop.close()
+
+
+def entities(parsed: dict) -> dict[str, object]:
+    return {e["entity"]: e["value"] for e in parsed["entities"]}
+
+
+def test_the_message_that_mixes_everything(parse) -> None:  # noqa: ANN001
+    parsed = parse("亲 我的ＫＭ２０２６１１２７００４２１５ 冲值了一个小时还在处理中 钱都扣了!!")
+    assert parsed["intent"]["name"] in COMPLAINTS
+    assert entities(parsed)["order_id"] == "KM20261127004215"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("一百块的Q币 用zfb付的", {"amount": 100, "product": "Q币", "payment_method": "alipay"}),
+        ("吃鸡点券50块钱 vx付款", {"amount": 50, "product": "点券", "payment_method": "wechat"}),
+        ("订单km 2026 1127 004215 尾号３８２１", {"order_id": "KM20261127004215", "phone_last4": "3821"}),
+        ("20261127004215", {"order_id": "KM20261127004215"}),
+    ],
+)
+def test_entities_come_out_normalised(parse, text: str, expected: dict) -> None:  # noqa: ANN001
+    found = entities(parse(text))
+    for name, value in expected.items():
+        assert found.get(name) == value, (name, found)
+
+
+@pytest.mark.parametrize(
+    "text", ["訂單一直處理中 錢扣了", "Q币 recharge 一直pending😡", "扣了两次钱！！！退给我", "冲值失败了怎么办"]
+)
+def test_noisy_complaints_are_complaints(parse, text: str) -> None:  # noqa: ANN001
+    assert parse(text)["intent"]["name"] in COMPLAINTS
