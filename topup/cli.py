@@ -2,6 +2,7 @@
 
   python -m topup.cli init-db [--demo]       create the schema; (re)load the demo orders
   python -m topup.cli tickets [--status S]   print tickets as JSON (open ones by default)
+  python -m topup.cli hash-password          hash an agent password for console_agents.yml
 """
 
 from __future__ import annotations
@@ -44,6 +45,15 @@ def _tickets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _hash_password(args: argparse.Namespace) -> int:
+    import getpass
+
+    from topup.agents import hash_password
+
+    print(hash_password(args.password or getpass.getpass("password: ")))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m topup.cli", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -55,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
         "--status", action="append", choices=["open", "in_progress", "resolved"], help="repeatable; default open"
     )
     tickets.set_defaults(handler=_tickets)
+    hashing = commands.add_parser("hash-password", help="hash an agent password for console_agents.yml")
+    hashing.add_argument("--password", help="(prompted when omitted)")
+    hashing.set_defaults(handler=_hash_password)
     args = parser.parse_args(argv)
     return int(args.handler(args))
 

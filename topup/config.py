@@ -20,3 +20,17 @@ def demo_data_path() -> Path:
 
 def max_verify_attempts() -> int:
     return int(os.environ.get("TOPUP_MAX_VERIFY_ATTEMPTS", "3"))
+
+
+def agents_file() -> Path:
+    """Agent accounts for the console (usernames and pbkdf2 password hashes)."""
+    return Path(os.environ.get("TOPUP_AGENTS_FILE", ROOT / "console_agents.yml"))
+
+
+def console_session_seconds() -> int:
+    return int(os.environ.get("TOPUP_CONSOLE_SESSION_MINUTES", "480")) * 60
+
+
+def demo_customer_secret() -> str:
+    """Only for the demo shop page; set TOPUP_CUSTOMER_TOKEN_SECRET in any real deployment."""
+    return "demo-shop-secret-change-me"

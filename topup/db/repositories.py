@@ -82,6 +82,11 @@ def ticket_view(row: TicketRow) -> TicketView:
             "steps": list(row.steps or []),
             "transcript": list(row.transcript or []),
             "updated_at": row.updated_at.isoformat(),
+            "assigned_agent": row.assigned_agent,
+            "claimed_at": row.claimed_at.isoformat() if row.claimed_at else None,
+            "resolved_at": row.resolved_at.isoformat() if row.resolved_at else None,
+            "resolution": row.resolution,
+            "rating": row.rating,
         },
     )
 

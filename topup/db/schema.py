@@ -83,6 +83,11 @@ class TicketRow(Base):
     steps = Column(JSON, nullable=False, default=list)
     transcript = Column(JSON, nullable=False, default=list)
     status = Column(String(20), nullable=False, default="open")
+    assigned_agent = Column(String(64))
+    claimed_at = Column(DateTime)
+    resolved_at = Column(DateTime)
+    resolution = Column(Text)
+    rating = Column(Integer)
     created_at = Column(DateTime, nullable=False)
     updated_at = Column(DateTime, nullable=False)
 
@@ -90,3 +95,25 @@ class TicketRow(Base):
         UniqueConstraint("dedupe_key", name="uq_tickets_conversation_order"),
         Index("ix_tickets_status_priority", "status", "priority", "created_at"),
     )
+
+
+class TicketMessageRow(Base):
+    """The live conversation after a handoff: customer messages relayed to the agent, agent replies."""
+
+    __tablename__ = "ticket_messages"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    ticket_no = Column(String(32), nullable=False, index=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    role = Column(String(16), nullable=False)  # customer, agent, system
+    author = Column(String(64), nullable=False, default="")
+    text = Column(Text, nullable=False)
+    delivered = Column(Boolean, nullable=False, default=True)  # agent replies wait until shown to the customer
+    created_at = Column(DateTime, nullable=False)
+
+
+class AgentPresenceRow(Base):
+    __tablename__ = "agent_presence"
+
+    username = Column(String(64), primary_key=True)
+    last_seen = Column(DateTime, nullable=False)
