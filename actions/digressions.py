@@ -22,6 +22,7 @@ _PENDING_QUESTION = {
     "phone_last4": "utter_ask_phone_last4",
     "human_order": "utter_ask_order_for_human",
     "offer_human": "utter_offer_human",
+    "rating": "utter_ask_rating",
 }
 
 

@@ -11,8 +11,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import TopupAction, branch, latest_entity, latest_intent, latest_text, off_loop
 from topup.conversation import claims_debit, customer_description, frustration, transcript
+from topup.hours import is_open, next_opening
 from topup.model import Complaint, StepRecord
 from topup.order_number import MalformedOrderNumber, find_order_number_text, normalise_order_number
+from topup.presentation import local_time, utcnow
+from topup.services.console import agents_online
 from topup.services.handoff import HandoffRequest, hand_off
 
 logger = logging.getLogger(__name__)
@@ -91,11 +94,18 @@ class ActionHandoff(TopupAction):
             logger.exception("handoff failed for conversation %s", tracker.sender_id)
             return branch("handoff_failed", None)
         logger.info("handoff %s (%s) for %s", result.ticket_no, result.priority.value, tracker.sender_id)
+        now = utcnow()
+        if not is_open(now):
+            move = "handoff_offhours"
+        else:
+            online = await off_loop(agents_online)
+            move = "handoff_created" if online else "handoff_no_agent"
         return branch(
-            "handoff_created",
+            move,
             "handed_off",
             order_id=order_id,
             verified=request.verified,
             ticket_no=result.ticket_no,
             ticket_wait=str(result.wait_minutes),
+            opening_time=local_time(next_opening(now), now),
         )

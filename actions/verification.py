@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.base import TopupAction, branch, latest_entity, latest_intent, latest_text, off_loop
 from topup import config
 from topup.conversation import COMPLAINT_INTENTS, claims_debit
+from topup.customer_token import verify as verify_customer_token
 from topup.diagnosis import Diagnosis, NextMove
 from topup.model import Complaint, OrderFacts
 from topup.order_number import (
@@ -22,7 +23,7 @@ from topup.order_number import (
     normalise_order_number,
 )
 from topup.presentation import local_time, payment_label, utcnow, yuan
-from topup.services.lookup import look_up
+from topup.services.lookup import latest_order_no, look_up
 
 logger = logging.getLogger(__name__)
 ATTEMPTS = "verify_attempts"
@@ -75,6 +76,8 @@ class ActionVerifyOrder(TopupAction):
 
         order_id = tracker.get_slot("order_id")
         phone = tracker.get_slot("phone_last4")
+        # A shop's signed token identifies a logged-in customer: their phone stands in for the tail.
+        customer = verify_customer_token((tracker.latest_message.get("metadata") or {}).get("customer_token"))
         raw_order = fold_width(latest_entity(tracker, "order_id")) or find_order_number_text(text)
         if raw_order:
             try:
@@ -86,6 +89,14 @@ class ActionVerifyOrder(TopupAction):
                 events += [SlotSet("verified", False), SlotSet("steps_log", [])]
         elif awaiting == "order_id" and intent in ANSWERS:
             return events + branch("order_id_malformed", "order_id", order_id=None, verified=False)
+        if not order_id and customer is not None:
+            try:
+                order_id = await off_loop(latest_order_no, customer.phone)
+            except Exception:
+                logger.exception("order lookup failed for %s", tracker.sender_id)
+                return events + branch("lookup_error", "offer_human")
+        if customer is not None and order_id:
+            phone = customer.phone[-4:]
         if not order_id:
             return events + branch("ask_order_id", "order_id")
 

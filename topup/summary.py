@@ -13,19 +13,26 @@ _STATUS = {
     "unpaid": "未付款", "payment_failed": "支付失败", "processing": "充值中", "delivered": "已到账",
     "failed": "充值失败", "refunded": "已退款", "under_review": "风控审核",
 }
-_DEBIT = {"not_debited": "未扣款", "debited": "已扣款", "duplicate": "重复扣款", "refunding": "退款中", "refunded": "已退款"}
+_DEBIT = {
+    "not_debited": "未扣款", "debited": "已扣款", "duplicate": "重复扣款", "refunding": "退款中", "refunded": "已退款",
+}
 _REASONS = {
-    "debited_processing_30min": "扣款后充值超30分钟", "duplicate_charge": "重复扣款", "claim_record_mismatch": "客户称已扣款但系统未记录",
-    "risk_hold": "风控拦截", "very_frustrated": "客户情绪激动",
+    "debited_processing_30min": "扣款后充值超30分钟",
+    "duplicate_charge": "重复扣款",
+    "claim_record_mismatch": "客户称已扣款但系统未记录",
+    "risk_hold": "风控拦截",
+    "very_frustrated": "客户情绪激动",
 }
 
 
 def case_summary(ticket: TicketView) -> str:
     d = ticket.details
-    parts = [("高优先" if ticket.priority.value == "high" else "普通"), _COMPLAINTS.get(d["complaint"], d["complaint"])]
+    priority = "高优先" if ticket.priority.value == "high" else "普通"
+    parts = [priority, _COMPLAINTS.get(d["complaint"], d["complaint"])]
     order = d.get("order")
     if order:
-        parts.append(f"{order['product_name']} {yuan(order['amount_cents'])}元 {payment_label(order['payment_method'])}")
+        payment = payment_label(order["payment_method"])
+        parts.append(f"{order['product_name']} {yuan(order['amount_cents'])}元 {payment}")
         parts.append(f"{_DEBIT.get(order['debit_status'], '')}·{_STATUS.get(order['status'], order['status'])}")
     else:
         parts.append("未提供订单号")

@@ -11,13 +11,15 @@ from sqlalchemy.engine import Engine
 
 from topup.db.engine import create_schema, get_engine
 from topup.demo import load_demo
+from topup.services.console import touch_presence
 
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """No shell setting leaks in, nothing falls back to var/, no engine outlives a test."""
-    for name in ("TOPUP_MAX_VERIFY_ATTEMPTS", "TOPUP_TIMEZONE"):
+    for name in ("TOPUP_MAX_VERIFY_ATTEMPTS", "TOPUP_TIMEZONE", "TOPUP_CUSTOMER_TOKEN_SECRET"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TOPUP_BUSINESS_HOURS", "00:00-23:59")  # handoff tests don't depend on the clock
     monkeypatch.setenv("TOPUP_DATABASE_URL", f"sqlite:///{tmp_path}/default-unused.db")
     get_engine.cache_clear()
     yield
@@ -37,6 +39,7 @@ def db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Engine]:
     """The demo orders and notice, loaded relative to now."""
     engine = _fresh_engine(monkeypatch, tmp_path)
     load_demo(DEMO_ORDERS, engine)
+    touch_presence("xiaowang", engine)  # an agent is online unless a test says otherwise
     yield engine
     engine.dispose()
     get_engine.cache_clear()

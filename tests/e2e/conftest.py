@@ -69,6 +69,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         "TRACKER_DB": str(work / "tracker.db"),
         "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",
         "RASA_TELEMETRY_ENABLED": "false",
+        "TOPUP_BUSINESS_HOURS": "00:00-23:59",  # the handoff message must not depend on the clock
     }
     subprocess.run([BIN / "python", "-m", "topup.cli", "init-db", "--demo"], cwd=ROOT, env=env, check=True)
     procs = []

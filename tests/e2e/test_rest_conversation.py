@@ -9,6 +9,7 @@ from sqlalchemy import select
 from tests.e2e.conftest import Servers
 from topup.db.engine import get_engine, unit_of_work
 from topup.db.schema import TicketRow
+from topup.services.console import touch_presence
 
 SENDER = "e2e-processing-45"
 
@@ -37,6 +38,7 @@ def test_processing_45_minutes_two_failed_steps_then_handoff(servers: Servers) -
     assert "充值的账户里看看" in texts(second)
     assert [b["title"] for b in second[-1].get("buttons", [])] == ["到了", "还是没有"]
 
+    touch_presence("xiaowang", engine=get_engine(servers.database_url))  # an agent has the console open
     handoff = texts(servers.say(SENDER, "没用"))
     match = re.search(r"工单号 (TK\d{14})", handoff)
     assert match, handoff

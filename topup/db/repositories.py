@@ -48,6 +48,12 @@ class OrderRepository:
         row = self.session.execute(select(OrderRow).where(OrderRow.order_no == order_no)).scalar_one_or_none()
         return None if row is None else _facts(row)
 
+    def latest_for_phone(self, phone: str) -> str | None:
+        """The most recent order placed with this phone number (for customers signed in at the shop)."""
+        return self.session.execute(
+            select(OrderRow.order_no).where(OrderRow.phone == phone).order_by(OrderRow.created_at.desc()).limit(1)
+        ).scalar_one_or_none()
+
 
 class NoticeRepository:
     def __init__(self, session: Session) -> None:

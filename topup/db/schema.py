@@ -38,7 +38,10 @@ class OrderRow(Base):
 
     payments = relationship("PaymentRow", order_by="PaymentRow.created_at", lazy="selectin")
 
-    __table_args__ = (Index("ix_orders_status_changed", "status", "status_changed_at"),)
+    __table_args__ = (
+        Index("ix_orders_status_changed", "status", "status_changed_at"),
+        Index("ix_orders_phone_created", "phone", "created_at"),
+    )
 
 
 class PaymentRow(Base):

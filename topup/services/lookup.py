@@ -49,6 +49,11 @@ def look_up(
     return LookupResult(True, order, diagnose(order, notices, complaint, now, claims_debit))
 
 
+def latest_order_no(phone: str, engine: Engine | None = None) -> str | None:
+    with unit_of_work(engine) as session:
+        return OrderRepository(session).latest_for_phone(phone)
+
+
 def active_notices(now: datetime | None = None, engine: Engine | None = None) -> list[Notice]:
     with unit_of_work(engine) as session:
         return NoticeRepository(session).active(now or utcnow())

@@ -1,0 +1,118 @@
+"""A person takes the conversation over: the console executes these actions through Rasa's HTTP API."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.base import TopupAction, branch, latest_entity, off_loop
+from topup.agents import accounts
+from topup.services.console import active_takeover, rate, relay_customer_message, take_undelivered
+
+logger = logging.getLogger(__name__)
+_CN_RATING = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "满": 5}
+
+
+def _display_name(username: str | None) -> str:
+    agent = accounts().get(username or "")
+    return agent.display_name if agent else (username or "")
+
+
+def _original_text(tracker: Tracker) -> str:
+    """The customer's own words (the parse data holds the normalised text)."""
+    user = next((e for e in reversed(tracker.events) if e.get("event") == "user"), None)
+    return (user or {}).get("text") or ""
+
+
+def parse_rating(entity: object, text: str) -> int | None:
+    """5 from a button's entity, "5分", "五星" or "满分"; None unless it is 1 to 5."""
+    candidates = [str(entity)] if entity is not None else []
+    candidates += re.findall(r"\d+", text) + [str(_CN_RATING[c]) for c in text if c in _CN_RATING]
+    for candidate in candidates:
+        if candidate.isdigit() and 1 <= int(candidate) <= 5:
+            return int(candidate)
+    return None
+
+
+class ActionAgentJoined(TopupAction):
+    def name(self) -> str:
+        return "action_agent_joined"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        try:
+            ticket = await off_loop(active_takeover, tracker.sender_id)
+        except Exception:
+            logger.exception("takeover lookup failed for %s", tracker.sender_id)
+            ticket = None
+        name = _display_name(ticket.details.get("assigned_agent") if ticket else None) or "同事"
+        return [SlotSet("agent_active", True), SlotSet("agent_name", name), SlotSet("awaiting", None)]
+
+
+class ActionRelayToAgent(TopupAction):
+    """During a takeover the customer's message goes to the agent's view; the assistant says nothing."""
+
+    def name(self) -> str:
+        return "action_relay_to_agent"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        try:
+            relayed = await off_loop(relay_customer_message, tracker.sender_id, _original_text(tracker))
+        except Exception:
+            logger.exception("relay to agent failed for %s", tracker.sender_id)
+            return []
+        if relayed is None:  # nobody holds the conversation any more: the assistant takes it back
+            return [SlotSet("agent_active", False)]
+        return []
+
+
+class ActionDeliverAgentMessages(TopupAction):
+    """Shows the agent's queued replies in the customer's chat window, in order, each once."""
+
+    def name(self) -> str:
+        return "action_deliver_agent_messages"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        messages = await off_loop(take_undelivered, tracker.sender_id)
+        for message in messages:
+            dispatcher.utter_message(text=f"【客服{_display_name(message.author)}】{message.text}")
+        return []
+
+
+class ActionAgentLeft(TopupAction):
+    def name(self) -> str:
+        return "action_agent_left"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        return [SlotSet("agent_active", False), SlotSet("agent_name", None), SlotSet("awaiting", "rating")]
+
+
+class ActionSaveRating(TopupAction):
+    """Stores the 1–5 rating on the conversation's resolved ticket."""
+
+    def name(self) -> str:
+        return "action_save_rating"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        rating = parse_rating(latest_entity(tracker, "rating"), _original_text(tracker))
+        if rating is None:
+            return branch("rating_invalid", "rating")
+        try:
+            await off_loop(rate, tracker.sender_id, rating)
+        except Exception:
+            logger.exception("rating not stored for %s", tracker.sender_id)
+        return branch("rated", None)

@@ -1,0 +1,138 @@
+"""The console's ticket API: read the queue and a case, claim, reply, resolve, and tell Rasa about each step."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from topup import agents
+from topup.services import console
+from topup.services.handoff import get_ticket
+from web.auth import agent_required
+from web.events import queue_event, queue_json
+from web.jsonio import error, respond, ticket_dict
+from web.rasa import AGENT_JOINED, AGENT_LEFT, DELIVER_AGENT_MESSAGES, RasaClient, RasaUnavailable
+
+logger = logging.getLogger(__name__)
+
+MAX_TEXT = 2000
+RASA = web.AppKey("rasa", RasaClient)
+
+_CONFLICTS = {
+    "already resolved": "这个工单已经解决了",
+    "claim the ticket first": "请先接手这个工单，再回复客户",
+}
+
+
+def _conflict_message(exc: console.TicketConflict) -> str:
+    reason = str(exc)
+    if reason.startswith("claimed by "):
+        holder = reason.removeprefix("claimed by ")
+        account = agents.accounts().get(holder)
+        return f"这个工单已经由{account.display_name if account else holder}接手了"
+    return _CONFLICTS.get(reason, "工单状态刚刚变了，请刷新后再试")
+
+
+async def _call(func: Callable[..., Any], *args: Any) -> Any:  # noqa: ANN401
+    """Run a topup service in a worker thread (the database never blocks the event loop)."""
+    return await asyncio.to_thread(func, *args)
+
+
+async def _text_field(request: web.Request, name: str, empty_message: str) -> str | web.Response:
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    value = body.get(name) if isinstance(body, dict) else None
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
+        return error(400, empty_message, "empty_text")
+    if len(text) > MAX_TEXT:
+        return error(400, f"内容太长了，请控制在 {MAX_TEXT} 字以内", "text_too_long")
+    return text
+
+
+async def _tell_rasa(request: web.Request, conversation_id: str, action: str, payload: dict,
+                     failed_message: str) -> web.Response:
+    """The database change stands either way; a 502 says the customer has not seen it yet."""
+    try:
+        await request.app[RASA].execute(conversation_id, action)
+    except RasaUnavailable as exc:
+        logger.warning("rasa unavailable after %s: %s", action, exc)
+        return error(502, failed_message, "rasa_unavailable", **payload)
+    return respond(payload)
+
+
+@agent_required
+async def list_queue(request: web.Request) -> web.Response:
+    tickets = await _call(console.queue)
+    # The same shape as the SSE `queue` snapshot, so the console renders both with one function.
+    return web.Response(text=queue_event(queue_json(tickets)), content_type="application/json")
+
+
+@agent_required
+async def show(request: web.Request) -> web.Response:
+    ticket_no = request.match_info["ticket_no"]
+    try:
+        found = await _call(console.detail, ticket_no)
+    except console.TicketNotFound:
+        return error(404, "没有找到这个工单", "not_found")
+    ticket = ticket_dict(found["ticket"])
+    return respond({
+        "ticket": ticket,
+        "summary": ticket["summary"],
+        "current_order": found["current_order"],
+        "messages": [m.as_dict() for m in found["messages"]],
+    })
+
+
+@agent_required
+async def claim(request: web.Request) -> web.Response:
+    ticket_no = request.match_info["ticket_no"]
+    try:
+        ticket = await _call(console.claim, ticket_no, request["agent"])
+    except console.TicketNotFound:
+        return error(404, "没有找到这个工单", "not_found")
+    except console.TicketConflict as exc:
+        return error(409, _conflict_message(exc), "conflict")
+    return await _tell_rasa(request, ticket.conversation_id, AGENT_JOINED, {"ticket": ticket_dict(ticket)},
+                            "工单已接手，但暂时没能通知到客户（智能助手服务连不上），可以稍后直接回复客户。")
+
+
+@agent_required
+async def reply(request: web.Request) -> web.Response:
+    ticket_no = request.match_info["ticket_no"]
+    text = await _text_field(request, "text", "请先输入要回复的内容")
+    if isinstance(text, web.Response):
+        return text
+    try:
+        message = await _call(console.post_agent_message, ticket_no, request["agent"], text)
+        ticket = await _call(get_ticket, ticket_no)
+    except console.TicketNotFound:
+        return error(404, "没有找到这个工单", "not_found")
+    except console.TicketConflict as exc:
+        return error(409, _conflict_message(exc), "conflict")
+    if ticket is None:
+        return error(404, "没有找到这个工单", "not_found")
+    return await _tell_rasa(request, ticket.conversation_id, DELIVER_AGENT_MESSAGES, {"message": message.as_dict()},
+                            "回复已保存，但暂时没能发到客户那边（智能助手服务连不上），下一条回复送达时会一并补上。")
+
+
+@agent_required
+async def resolve(request: web.Request) -> web.Response:
+    ticket_no = request.match_info["ticket_no"]
+    resolution = await _text_field(request, "resolution", "请填写处理结果，方便以后查看")
+    if isinstance(resolution, web.Response):
+        return resolution
+    try:
+        ticket = await _call(console.resolve, ticket_no, request["agent"], resolution)
+    except console.TicketNotFound:
+        return error(404, "没有找到这个工单", "not_found")
+    except console.TicketConflict as exc:
+        return error(409, _conflict_message(exc), "conflict")
+    return await _tell_rasa(request, ticket.conversation_id, AGENT_LEFT, {"ticket": ticket_dict(ticket)},
+                            "工单已解决，但暂时没能通知到客户（智能助手服务连不上）。")

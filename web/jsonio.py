@@ -1,0 +1,65 @@
+"""JSON for the console API: dataclasses, enums and naive-UTC datetimes (ISO with "Z") as the browser reads them."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from aiohttp import web
+
+from topup.model import TicketView
+from topup.summary import case_summary
+
+# Ticket detail fields that the repository writes as naive isoformat() strings without a zone.
+_NAIVE_UTC_FIELDS = ("updated_at", "claimed_at", "resolved_at")
+
+
+def _utc(value: str | None) -> str | None:
+    if value and not value.endswith("Z") and "+" not in value[10:]:
+        return value + "Z"
+    return value
+
+
+def _default(value: Any) -> Any:  # noqa: ANN401
+    if isinstance(value, datetime):
+        return value.isoformat() + ("Z" if value.tzinfo is None else "")
+    if isinstance(value, Enum):
+        return value.value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def dumps(payload: Any) -> str:  # noqa: ANN401
+    return json.dumps(payload, ensure_ascii=False, default=_default)
+
+
+def respond(payload: Any, status: int = 200) -> web.Response:  # noqa: ANN401
+    return web.json_response(payload, status=status, dumps=dumps)
+
+
+def error(status: int, message: str, code: str, **extra: Any) -> web.Response:  # noqa: ANN401
+    """Every API error has the same shape, so the console shows `error` as it is."""
+    return respond({"error": message, "code": code, **extra}, status=status)
+
+
+def ticket_dict(ticket: TicketView, with_summary: bool = True) -> dict:
+    """A ticket for the console, with its one-line summary (the queue shows it too)."""
+    details = dict(ticket.details)
+    for key in _NAIVE_UTC_FIELDS:
+        details[key] = _utc(details.get(key))
+    out = {
+        "ticket_no": ticket.ticket_no,
+        "conversation_id": ticket.conversation_id,
+        "order_no": ticket.order_no,
+        "priority": ticket.priority.value,
+        "status": ticket.status.value,
+        "created_at": _default(ticket.created_at),
+        "details": details,
+    }
+    if with_summary:
+        out["summary"] = case_summary(ticket)
+    return out

@@ -1,0 +1,312 @@
+/* 客服工作台: sign-in, the live queue (SSE), the case view, claim / reply / resolve.
+   Everything that came from a customer is put on the page with textContent, never as HTML. */
+(function () {
+  "use strict";
+
+  var EXPIRED = "登录已过期，请重新登录";
+  var ZONE = "Asia/Shanghai";
+  var RATING_POLL_MS = 3000;
+  var RATING_POLL_FOR_MS = 10 * 60 * 1000;
+
+  var L = {
+    complaint: {
+      recharge_stuck: "充值卡住", charged_not_received: "扣款未到账", payment_failed: "支付失败",
+      duplicate_charge: "重复扣款", refund_request: "要求退款", check_order_status: "查询订单"
+    },
+    orderStatus: {
+      unpaid: "未付款", payment_failed: "支付失败", processing: "充值中", delivered: "已到账",
+      failed: "充值失败", refunded: "已退款", under_review: "风控审核中"
+    },
+    debit: { not_debited: "未扣款", debited: "已扣款", duplicate: "重复扣款", refunding: "退款中", refunded: "已退款" },
+    payment: { alipay: "支付宝", wechat: "微信支付", bank_card: "银行卡", balance: "账户余额" },
+    paymentStatus: { debited: "已扣款", failed: "失败", reversed: "已冲正", refunded: "已退款" },
+    reason: {
+      debited_processing_30min: "扣款后充值超过 30 分钟", duplicate_charge: "重复扣款",
+      claim_record_mismatch: "客户说已扣款，系统没有记录", risk_hold: "风控拦截", very_frustrated: "客户情绪激动"
+    },
+    handoff: {
+      customer_request: "客户要求转人工", selfhelp_exhausted: "自助步骤都试过了", verification_failed: "订单验证没通过",
+      system_error: "系统出错", not_understood: "助手没听懂客户的问题"
+    },
+    diagnosis: {
+      unpaid: "未付款", payment_failed: "支付失败", debit_not_recorded: "扣款未入账", processing_recent: "刚付款，充值中",
+      processing_notice: "受平台公告影响", processing_overdue: "充值超时", delivered: "已到账但页面没更新",
+      failed_refunding: "充值失败，退款中", failed_no_refund: "充值失败，还没退款", refunded: "已退款",
+      under_review: "风控审核", duplicate_charge: "重复扣款", duplicate_claim: "客户说重复扣款"
+    },
+    step: {
+      refresh_relogin: "刷新页面或重新登录", check_network: "检查网络或换个网络", check_debit: "查看订单是否已扣款",
+      clear_cache: "清除缓存或换浏览器", check_account: "到充值账户里查看", official_app: "改用官方 App"
+    },
+    outcome: { helped: "有效", not_helped: "没用", pending: "还没回复" },
+    ticketStatus: { open: "待接手", in_progress: "处理中", resolved: "已解决" },
+    role: { customer: "客户", assistant: "小卡（智能助手）", agent: "客服", system: "系统" }
+  };
+
+  var state = { me: null, source: null, tickets: [], offset: 0, current: null, seen: {}, unread: {}, ratingTimer: null };
+
+  // ---- helpers ------------------------------------------------------------------------------------------------
+  function $(id) { return document.getElementById(id); }
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+  function label(map, key) { return key === null || key === undefined ? "—" : (map[key] || String(key)); }
+  function fmtTime(iso) {
+    if (!iso) return "—";
+    var d = new Date(iso);
+    if (isNaN(d)) return String(iso);
+    var opts = { timeZone: ZONE, hour: "2-digit", minute: "2-digit", hour12: false };
+    var day = new Intl.DateTimeFormat("zh-CN", { timeZone: ZONE, month: "numeric", day: "numeric" });
+    var today = day.format(new Date()) === day.format(d);
+    return (today ? "今天 " : day.format(d) + " ") + new Intl.DateTimeFormat("zh-CN", opts).format(d);
+  }
+  function waited(iso) {
+    var minutes = Math.max(0, Math.floor((Date.now() + state.offset - new Date(iso).getTime()) / 60000));
+    if (minutes < 1) return "等待不到 1 分钟";
+    if (minutes < 60) return "等待 " + minutes + " 分钟";
+    return "等待 " + Math.floor(minutes / 60) + " 小时 " + (minutes % 60) + " 分钟";
+  }
+  function yuan(cents) { return cents === undefined || cents === null ? "—" : (cents / 100).toFixed(2).replace(/\.00$/, "") + " 元"; }
+  function show(node, visible) { node.hidden = !visible; }
+
+  function ApiError(status, message, data) { this.status = status; this.message = message; this.data = data; }
+
+  function api(method, path, body) {
+    var init = { method: method, credentials: "same-origin", headers: {} };
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    return fetch(path, init).then(function (res) {
+      return res.json().catch(function () { return null; }).then(function (data) {
+        if (res.status === 401 && path !== "/api/login") {
+          signedOut(data && data.code === "session_expired" ? EXPIRED : "");
+        }
+        if (!res.ok) throw new ApiError(res.status, (data && data.error) || "出了点问题，请稍后再试", data);
+        return data;
+      });
+    }, function () {
+      throw new ApiError(0, "网络好像断了，请检查网络后再试", null);
+    });
+  }
+
+  // ---- sign-in ------------------------------------------------------------------------------------------------
+  function signedOut(message) {
+    if (state.source) state.source.close();
+    state.source = null;
+    state.me = null;
+    state.current = null;
+    clearInterval(state.ratingTimer);
+    show($("app-view"), false);
+    show($("login-view"), true);
+    var error = $("login-error");
+    error.textContent = message || "";
+    show(error, !!message);
+    $("login-password").value = "";
+    $("login-username").focus();
+  }
+
+  function signedIn(me) {
+    state.me = me;
+    $("me-name").textContent = (me.display_name || me.username) + "（" + me.username + "）";
+    show($("login-view"), false);
+    show($("app-view"), true);
+    show($("ticket-view"), false);
+    show($("ticket-placeholder"), true);
+    connectEvents();
+  }
+
+  $("login-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var username = $("login-username").value.trim();
+    var password = $("login-password").value;
+    var error = $("login-error");
+    if (!username || !password) {
+      error.textContent = "请输入用户名和密码";
+      show(error, true);
+      return;
+    }
+    $("login-submit").disabled = true;
+    api("POST", "/api/login", { username: username, password: password }).then(signedIn, function (err) {
+      error.textContent = err.status === 401 ? "用户名或密码不正确" : err.message;
+      show(error, true);
+    }).then(function () { $("login-submit").disabled = false; });
+  });
+
+  $("logout").addEventListener("click", function () {
+    api("POST", "/api/logout").catch(function () { /* signed out locally anyway */ }).then(function () { signedOut(""); });
+  });
+
+  // ---- live events --------------------------------------------------------------------------------------------
+  function connectEvents() {
+    if (state.source) state.source.close();
+    var source = new EventSource("/api/events");
+    state.source = source;
+    source.addEventListener("open", function () {
+      $("live-status").textContent = "实时更新中";
+      $("live-status").className = "live live-on";
+      if (state.current) openTicket(state.current.ticket.ticket_no, true); // catch up on anything missed
+    });
+    source.addEventListener("queue", function (event) { renderQueue(JSON.parse(event.data)); });
+    source.addEventListener("message", function (event) { onLiveMessage(JSON.parse(event.data)); });
+    source.addEventListener("expired", function () { signedOut(EXPIRED); });
+    source.addEventListener("error", function () {
+      if (state.source !== source) return;
+      $("live-status").textContent = "连接中断，正在重连…";
+      $("live-status").className = "live live-off";
+      if (source.readyState === EventSource.CLOSED) {
+        // A refused stream is usually an expired session: /api/me tells, and signs out if so.
+        setTimeout(function () {
+          if (state.source !== source) return;
+          api("GET", "/api/me").then(connectEvents, function () { /* signedOut already ran on 401 */ });
+        }, 2000);
+      }
+    });
+  }
+
+  function renderQueue(snapshot) {
+    state.offset = new Date(snapshot.now).getTime() - Date.now();
+    state.tickets = snapshot.tickets;
+    var list = $("queue-list");
+    list.textContent = "";
+    snapshot.tickets.forEach(function (t) { list.appendChild(queueRow(t)); });
+    $("queue-count").textContent = snapshot.tickets.length ? snapshot.tickets.length + " 个" : "";
+    show($("queue-empty"), !snapshot.tickets.length);
+    var cur = state.current && state.current.ticket;
+    if (cur) {
+      var fresh = snapshot.tickets.filter(function (t) { return t.ticket_no === cur.ticket_no; })[0];
+      var changed = fresh ? fresh.details.updated_at !== cur.details.updated_at || fresh.status !== cur.status
+        : cur.status !== "resolved";
+      if (changed) openTicket(cur.ticket_no, true);
+    }
+  }
+
+  function queueRow(t) {
+    var d = t.details || {};
+    var order = d.order || {};
+    var li = el("li", "queue-row" + (state.current && state.current.ticket.ticket_no === t.ticket_no ? " selected" : ""));
+    li.setAttribute("data-ticket", t.ticket_no);
+    li.tabIndex = 0;
+    var top = el("div", "row-top");
+    top.appendChild(el("span", "prio prio-" + t.priority, t.priority === "high" ? "高" : "普通"));
+    top.appendChild(el("span", "row-order", t.order_no || "未提供订单号"));
+    if (state.unread[t.ticket_no]) top.appendChild(el("span", "row-unread", "新消息"));
+    li.appendChild(top);
+    var mid = el("div", "row-mid");
+    mid.appendChild(el("span", "row-complaint", label(L.complaint, d.complaint)));
+    mid.appendChild(el("span", "row-amount", order.amount_cents !== undefined ? yuan(order.amount_cents) : "金额未知"));
+    li.appendChild(mid);
+    var bottom = el("div", "row-bottom");
+    var wait = el("span", "row-wait", waited(t.created_at));
+    wait.setAttribute("data-created", t.created_at);
+    bottom.appendChild(wait);
+    var status = label(L.ticketStatus, t.status) + (d.assigned_agent ? " · " + d.assigned_agent : "");
+    bottom.appendChild(el("span", "row-status status-" + t.status, status));
+    li.appendChild(bottom);
+    function pick() { openTicket(t.ticket_no, false); }
+    li.addEventListener("click", pick);
+    li.addEventListener("keydown", function (e) { if (e.key === "Enter") pick(); });
+    return li;
+  }
+
+  setInterval(function () {
+    Array.prototype.forEach.call(document.querySelectorAll(".row-wait"), function (node) {
+      node.textContent = waited(node.getAttribute("data-created"));
+    });
+  }, 15000);
+
+  function onLiveMessage(m) {
+    var cur = state.current && state.current.ticket;
+    if (cur && m.ticket_no === cur.ticket_no) {
+      appendLive(m);
+    } else if (m.role === "customer") {
+      state.unread[m.ticket_no] = true;
+      var row = document.querySelector('.queue-row[data-ticket="' + CSS.escape(m.ticket_no) + '"] .row-top');
+      if (row && !row.querySelector(".row-unread")) row.appendChild(el("span", "row-unread", "新消息"));
+    }
+  }
+
+  // ---- the ticket view ----------------------------------------------------------------------------------------
+  function openTicket(ticketNo, refresh) {
+    return api("GET", "/api/tickets/" + encodeURIComponent(ticketNo)).then(function (data) {
+      var keepDrafts = refresh && state.current && state.current.ticket.ticket_no === ticketNo;
+      var drafts = keepDrafts ? readDrafts() : null;
+      state.current = data;
+      state.seen = {};
+      delete state.unread[ticketNo];
+      window.TicketView.render(data, state.me, actions);
+      data.messages.forEach(appendLive);
+      if (drafts) writeDrafts(drafts);
+      Array.prototype.forEach.call(document.querySelectorAll(".queue-row"), function (row) {
+        row.classList.toggle("selected", row.getAttribute("data-ticket") === ticketNo);
+        if (row.getAttribute("data-ticket") === ticketNo) {
+          var badge = row.querySelector(".row-unread");
+          if (badge) badge.remove();
+        }
+      });
+      show($("ticket-placeholder"), false);
+      show($("ticket-view"), true);
+      watchRating(data.ticket);
+    }, function (err) {
+      if (err.status !== 401 && !refresh) window.TicketView.notice(err.message, "error");
+    });
+  }
+
+  function appendLive(m) {
+    if (state.seen[m.id]) return;
+    state.seen[m.id] = true;
+    window.TicketView.appendLive(m);
+  }
+
+  function readDrafts() {
+    return { reply: $("reply-text") ? $("reply-text").value : "", resolution: $("resolve-text") ? $("resolve-text").value : "" };
+  }
+  function writeDrafts(d) {
+    if ($("reply-text")) $("reply-text").value = d.reply;
+    if ($("resolve-text")) $("resolve-text").value = d.resolution;
+  }
+
+  function watchRating(ticket) {
+    clearInterval(state.ratingTimer);
+    if (ticket.status !== "resolved" || ticket.details.rating) return;
+    var until = Date.now() + RATING_POLL_FOR_MS;
+    state.ratingTimer = setInterval(function () {
+      var cur = state.current && state.current.ticket;
+      if (!cur || cur.ticket_no !== ticket.ticket_no || Date.now() > until) return clearInterval(state.ratingTimer);
+      api("GET", "/api/tickets/" + encodeURIComponent(ticket.ticket_no)).then(function (data) {
+        if (data.ticket.details.rating) openTicket(ticket.ticket_no, true);
+      }, function () { /* try again on the next tick */ });
+    }, RATING_POLL_MS);
+  }
+
+  function act(path, body, button) {
+    var ticketNo = state.current.ticket.ticket_no;
+    if (button) button.disabled = true;
+    return api("POST", "/api/tickets/" + encodeURIComponent(ticketNo) + path, body).then(function (data) {
+      return { ok: true, data: data };
+    }, function (err) {
+      if (err.status !== 401) window.TicketView.notice(err.message, err.status === 502 ? "warn" : "error");
+      return { ok: err.status === 502, data: err.data };
+    }).then(function (result) {
+      if (button) button.disabled = false;
+      if (state.current && state.current.ticket.ticket_no === ticketNo) openTicket(ticketNo, true);
+      return result;
+    });
+  }
+
+  var actions = {
+    claim: function (button) { return act("/claim", {}, button); },
+    reply: function (text, button) { return act("/reply", { text: text }, button); },
+    resolve: function (resolution, button) { return act("/resolve", { resolution: resolution }, button); }
+  };
+
+  window.ConsoleLabels = { L: L, label: label, fmtTime: fmtTime, yuan: yuan, el: el };
+
+  // ---- start --------------------------------------------------------------------------------------------------
+  api("GET", "/api/me").then(signedIn, function (err) {
+    if (err.status !== 401) signedOut(err.message);
+  });
+})();
