@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from topup import agents
 from topup.model import TicketView
 from topup.summary import case_summary
 
@@ -41,9 +42,9 @@ def respond(payload: Any, status: int = 200) -> web.Response:  # noqa: ANN401
     return web.json_response(payload, status=status, dumps=dumps)
 
 
-def error(status: int, message: str, code: str, **extra: Any) -> web.Response:  # noqa: ANN401
-    """Every API error has the same shape, so the console shows `error` as it is."""
-    return respond({"error": message, "code": code, **extra}, status=status)
+def error(status: int, text: str, code: str, /, **extra: Any) -> web.Response:  # noqa: ANN401
+    """Every API error has the same shape, so the console shows `error` as it is; extra data rides along."""
+    return respond({**extra, "error": text, "code": code}, status=status)
 
 
 def ticket_dict(ticket: TicketView, with_summary: bool = True) -> dict:
@@ -51,6 +52,8 @@ def ticket_dict(ticket: TicketView, with_summary: bool = True) -> dict:
     details = dict(ticket.details)
     for key in _NAIVE_UTC_FIELDS:
         details[key] = _utc(details.get(key))
+    holder = agents.accounts().get(details.get("assigned_agent") or "")
+    details["assigned_agent_name"] = holder.display_name if holder else details.get("assigned_agent")
     out = {
         "ticket_no": ticket.ticket_no,
         "conversation_id": ticket.conversation_id,
@@ -61,5 +64,8 @@ def ticket_dict(ticket: TicketView, with_summary: bool = True) -> dict:
         "details": details,
     }
     if with_summary:
-        out["summary"] = case_summary(ticket)
+        try:
+            out["summary"] = case_summary(ticket)
+        except (KeyError, TypeError):  # an odd old ticket must not take the whole queue down
+            out["summary"] = ""
     return out

@@ -199,11 +199,14 @@
     mid.appendChild(el("span", "row-complaint", label(L.complaint, d.complaint)));
     mid.appendChild(el("span", "row-amount", order.amount_cents !== undefined ? yuan(order.amount_cents) : "金额未知"));
     li.appendChild(mid);
+    var summary = el("div", "row-summary", t.summary);
+    summary.title = t.summary;
+    li.appendChild(summary);
     var bottom = el("div", "row-bottom");
     var wait = el("span", "row-wait", waited(t.created_at));
     wait.setAttribute("data-created", t.created_at);
     bottom.appendChild(wait);
-    var status = label(L.ticketStatus, t.status) + (d.assigned_agent ? " · " + d.assigned_agent : "");
+    var status = label(L.ticketStatus, t.status) + (d.assigned_agent ? " · " + (d.assigned_agent_name || d.assigned_agent) : "");
     bottom.appendChild(el("span", "row-status status-" + t.status, status));
     li.appendChild(bottom);
     function pick() { openTicket(t.ticket_no, false); }
@@ -303,7 +306,13 @@
     resolve: function (resolution, button) { return act("/resolve", { resolution: resolution }, button); }
   };
 
-  window.ConsoleLabels = { L: L, label: label, fmtTime: fmtTime, yuan: yuan, el: el };
+  function agentName(username) {
+    if (state.me && state.me.username === username) return state.me.display_name || username;
+    var t = state.current && state.current.ticket;
+    return t && t.details.assigned_agent === username && t.details.assigned_agent_name || username;
+  }
+
+  window.ConsoleLabels = { L: L, label: label, fmtTime: fmtTime, yuan: yuan, el: el, agentName: agentName };
 
   // ---- start --------------------------------------------------------------------------------------------------
   api("GET", "/api/me").then(signedIn, function (err) {

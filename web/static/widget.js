@@ -107,7 +107,7 @@
   if (!pageMode) root.appendChild(launcher);
   root.appendChild(win);
 
-  var typing = el("div", "tkf-msg tkf-from-bot tkf-typing-row");
+  var typing = el("div", "tkf-msg tkf-typing-row");
   var dots = el("div", "tkf-bubble tkf-typing");
   dots.setAttribute("aria-label", "客服正在输入");
   dots.appendChild(el("span"));
