@@ -3,6 +3,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# Browser tests drive Debian's Chromium (Playwright's own browser download is not used); CJK fonts for screenshots.
+if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; then
+  echo "Installing Chromium and CJK fonts from Debian..."
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+fi
 . scripts/env.sh
 bash scripts/train.sh >var/train.log 2>&1 || { tail -n 40 var/train.log; exit 1; }
 
