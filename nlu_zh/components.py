@@ -15,11 +15,8 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from nlu_zh.normalise import normalise_entity, normalise_text
 
 
-# Registered as a tokenizer-type component only so Rasa also runs it on the training data; it does not tokenize.
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False)
-class ChineseTextNormalizer(GraphComponent):
-    """Full-width → half-width, traditional → simplified, emoji and control characters blanked,
-    repeated punctuation folded; the text keeps its length so entity offsets stay valid."""
+class _Stateless(GraphComponent):
+    """A component with no configuration and nothing to train or persist."""
 
     @classmethod
     def create(
@@ -28,8 +25,15 @@ class ChineseTextNormalizer(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> ChineseTextNormalizer:
+    ) -> GraphComponent:
         return cls()
+
+
+# Registered as a tokenizer-type component only so Rasa also runs it on the training data; it does not tokenize.
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False)
+class ChineseTextNormalizer(_Stateless):
+    """Full-width → half-width, traditional → simplified, emoji and control characters blanked,
+    repeated punctuation folded; the text keeps its length so entity offsets stay valid."""
 
     def _normalise(self, message: Message) -> None:
         text = message.get(TEXT)
@@ -48,19 +52,9 @@ class ChineseTextNormalizer(GraphComponent):
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
-class EntityValueNormalizer(GraphComponent):
+class EntityValueNormalizer(_Stateless):
     """Canonical entity values for the slots: KM + 14 digits, a 4-digit tail, an amount as a number,
     a product or payment method by its canonical name (resources/entities.yml)."""
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> EntityValueNormalizer:
-        return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:

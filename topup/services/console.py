@@ -128,24 +128,25 @@ def take_undelivered(conversation_id: str, engine: Engine | None = None) -> list
         return [_live(r) for r in rows]
 
 
+def _held_by_agent(session, conversation_id: str) -> TicketRow | None:  # noqa: ANN001
+    """The conversation's ticket an agent is working on, if any."""
+    return session.execute(
+        select(TicketRow)
+        .where(TicketRow.conversation_id == conversation_id, TicketRow.status == TicketStatus.IN_PROGRESS.value)
+        .order_by(TicketRow.claimed_at.desc())
+    ).scalars().first()
+
+
 def active_takeover(conversation_id: str, engine: Engine | None = None) -> TicketView | None:
     with unit_of_work(engine) as session:
-        row = session.execute(
-            select(TicketRow)
-            .where(TicketRow.conversation_id == conversation_id, TicketRow.status == TicketStatus.IN_PROGRESS.value)
-            .order_by(TicketRow.claimed_at.desc())
-        ).scalars().first()
+        row = _held_by_agent(session, conversation_id)
         return None if row is None else ticket_view(row)
 
 
 def relay_customer_message(conversation_id: str, text: str, engine: Engine | None = None) -> LiveMessage | None:
     """A customer message during a takeover, for the agent's view; None if no agent holds the conversation."""
     with unit_of_work(engine) as session:
-        row = session.execute(
-            select(TicketRow)
-            .where(TicketRow.conversation_id == conversation_id, TicketRow.status == TicketStatus.IN_PROGRESS.value)
-            .order_by(TicketRow.claimed_at.desc())
-        ).scalars().first()
+        row = _held_by_agent(session, conversation_id)
         return None if row is None else _add_message(session, row, "customer", "", text, delivered=True)
 
 
