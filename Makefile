@@ -1,7 +1,7 @@
 # The two commands that matter: `make run` and `make test` (see README.md).
 SHELL := /bin/bash
 
-.PHONY: run test setup train shell tickets lint clean eval-nlu
+.PHONY: run test setup train shell tickets lint clean eval-nlu bench
 
 run:
 	bash scripts/run.sh
@@ -29,3 +29,6 @@ clean:
 
 eval-nlu: setup
 	. scripts/env.sh && python -m nlu_eval.compare --out reports/nlu
+
+bench: train
+	. scripts/env.sh && python -m bench --out reports/bench

@@ -127,6 +127,7 @@ async def _load(url: str, paths: Sequence[Journey], name: str, customers: int, p
                     await asyncio.sleep(pause_s)
                 sample, replies = await say(http, url, sender, text)
                 result.samples.append(sample)
+                result.wall_s = time.monotonic() - started  # up to the last reply, not the trailing pause
                 if sample.error:
                     break
             result.conversations += 1
@@ -142,10 +143,10 @@ async def _load(url: str, paths: Sequence[Journey], name: str, customers: int, p
         done, pending = await asyncio.wait(tasks, timeout=limit)
         for task in pending:
             task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
         for task in done:
             if task.exception() is not None:
                 raise task.exception()  # type: ignore[misc]
-    result.wall_s = time.monotonic() - started
     return result
 
 

@@ -40,12 +40,14 @@ def latency_plot(results: dict, path: Path) -> None:
     lat.yaxis.set_minor_formatter(ScalarFormatter())
     lat.tick_params(axis="y", which="minor", labelsize=7)
     lat.set_title("Reply latency against load (REST channel)")
-    lat.legend(fontsize=8)
+    if lat.get_legend_handles_labels()[0]:
+        lat.legend(fontsize=8)
     rate.set_xlabel("simulated customers")
     rate.set_ylabel("messages/s answered")
     rate.set_title("Throughput")
     rate.set_ylim(bottom=0)
-    rate.legend(fontsize=8)
+    if rate.get_legend_handles_labels()[0]:
+        rate.legend(fontsize=8)
     xs = sorted({r["customers"] for side in STYLE for r in _paced(results, side)})
     for ax in (lat, rate):
         ax.grid(True, alpha=0.3)

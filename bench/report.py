@@ -102,6 +102,10 @@ def _sections(results: dict) -> list[str]:
             [f"ours again after one NLU change ({training['changed_example']})", training["after_one_nlu_change_s"]],
             ["stock bot: `rasa init --no-prompt` (creates and trains)", stock_init],
         ])
+        after = training.get("components_after_change") or {}
+        restored = ", ".join(after.get("restored") or []) or "none"
+        retrained = ", ".join(after.get("trained") or []) or "none"
+        lines += ["", f"After the change Rasa restored from its cache: {restored}; and trained again: {retrained}."]
     else:
         lines += [f"Not measured: {training.get('skipped', 'no result')}."]
         if stock_init:

@@ -16,6 +16,14 @@ from bench.servers import BIN, ROOT, base_env
 
 TRAIN_TIMEOUT_S = 1200
 EXAMPLE = re.compile(r"^(\s+- )(\S.*)$")
+TRAINED = re.compile(r"Starting to train component '(\w+)'")
+RESTORED = re.compile(r"Restored component '(\w+)' from cache")
+
+
+def cache_use(log: Path) -> dict[str, list[str]]:
+    """Which components Rasa trained and which it restored from its cache (its own log lines say so)."""
+    text = log.read_text(errors="replace") if log.exists() else ""
+    return {"trained": sorted(set(TRAINED.findall(text))), "restored": sorted(set(RESTORED.findall(text)))}
 
 
 def _train(project: Path, cache: Path, name: str, log: Path) -> float:
@@ -57,5 +65,7 @@ def bench_training(work: Path) -> dict:
         "from_scratch_s": round(scratch, 1),
         "after_one_nlu_change_s": round(incremental, 1),
         "changed_example": edit,
+        "components_scratch": cache_use(work / "train-scratch.log"),
+        "components_after_change": cache_use(work / "train-incremental.log"),
         "cache_mb": round(sum(f.stat().st_size for f in cache.rglob("*") if f.is_file()) / 2**20, 1),
     }

@@ -19,12 +19,17 @@ pids+=($!)
 rasa run --enable-api --port "$RASA_PORT" --model models/topup.tar.gz \
   --endpoints endpoints.yml --credentials credentials.yml --cors "*" >var/rasa.log 2>&1 &
 pids+=($!)
+python -m web >var/web.log 2>&1 &
+pids+=($!)
 
-echo "Starting (the model takes about 30 s to load; logs in var/rasa.log and var/actions.log)..."
-python scripts/wait_ready.py "http://127.0.0.1:$RASA_PORT/status" "http://127.0.0.1:$ACTION_PORT/health"
+echo "Starting (the model takes about 30 s to load; logs in var/rasa.log, var/actions.log, var/web.log)..."
+python scripts/wait_ready.py "http://127.0.0.1:$RASA_PORT/status" "http://127.0.0.1:$ACTION_PORT/health" \
+  "http://127.0.0.1:$WEB_PORT/"
 cat <<MSG
 
 The assistant is up:
+  chat page        http://127.0.0.1:$WEB_PORT/          (signed-in demo customer: /demo-shop)
+  agent console    http://127.0.0.1:$WEB_PORT/console   (demo agents xiaowang / xiaoli, password demo-agent-pass)
   REST channel     POST http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook  {"sender": "me", "message": "你好"}
   chat in terminal make shell   (in another terminal)
   open tickets     make tickets

@@ -13,7 +13,7 @@ from topup import agents
 from topup.services import console
 from topup.services.handoff import get_ticket
 from web.auth import agent_required
-from web.events import queue_event, queue_json
+from web.events import current_queue_json, queue_event
 from web.jsonio import error, respond, ticket_dict
 from web.rasa import AGENT_JOINED, AGENT_LEFT, DELIVER_AGENT_MESSAGES, RasaClient, RasaUnavailable
 
@@ -69,25 +69,28 @@ async def _tell_rasa(request: web.Request, conversation_id: str, action: str, pa
 
 @agent_required
 async def list_queue(request: web.Request) -> web.Response:
-    tickets = await _call(console.queue)
     # The same shape as the SSE `queue` snapshot, so the console renders both with one function.
-    return web.Response(text=queue_event(queue_json(tickets)), content_type="application/json")
+    return web.Response(text=queue_event(await _call(current_queue_json)), content_type="application/json")
+
+
+def _detail_payload(ticket_no: str) -> dict:
+    found = console.detail(ticket_no)
+    ticket = ticket_dict(found["ticket"])
+    return {
+        "ticket": ticket,
+        "summary": ticket["summary"],
+        "current_order": found["current_order"],
+        "messages": [m.as_dict() for m in found["messages"]],
+    }
 
 
 @agent_required
 async def show(request: web.Request) -> web.Response:
     ticket_no = request.match_info["ticket_no"]
     try:
-        found = await _call(console.detail, ticket_no)
+        return respond(await _call(_detail_payload, ticket_no))
     except console.TicketNotFound:
         return error(404, "没有找到这个工单", "not_found")
-    ticket = ticket_dict(found["ticket"])
-    return respond({
-        "ticket": ticket,
-        "summary": ticket["summary"],
-        "current_order": found["current_order"],
-        "messages": [m.as_dict() for m in found["messages"]],
-    })
 
 
 @agent_required

@@ -32,6 +32,11 @@ def queue_json(tickets: list[TicketView]) -> str:
     return dumps(rows)
 
 
+def current_queue_json() -> str:
+    """Read and serialise in one worker-thread call (serialising reads the agents file for display names)."""
+    return queue_json(console.queue())
+
+
 def queue_event(rows_json: str) -> str:
     """Server time goes with every snapshot so waiting times are right even if the agent's clock is off."""
     now = datetime.now(timezone.utc).replace(tzinfo=None).isoformat() + "Z"
@@ -106,7 +111,7 @@ class LiveFeed:
         for message in messages:
             self.last_id = message.id
             self._publish("message", dumps(message.as_dict()))
-        rows_json = queue_json(await asyncio.to_thread(console.queue))
+        rows_json = await asyncio.to_thread(current_queue_json)
         if rows_json != self._queue_json:
             self._queue_json = rows_json
             self._publish("queue", queue_event(rows_json))
@@ -132,7 +137,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
     try:
         await response.write(b"retry: 2000\n\n")
         await asyncio.to_thread(console.touch_presence, agent)
-        await _send(response, "queue", queue_event(queue_json(await asyncio.to_thread(console.queue))))
+        await _send(response, "queue", queue_event(await asyncio.to_thread(current_queue_json)))
         next_presence, next_ping = loop.time() + PRESENCE_S, loop.time() + PING_S
         while True:
             wait = max(0.0, min(next_presence, next_ping) - loop.time())

@@ -141,9 +141,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
             report.sections.append(("Rasa socket.io channel", SOCKETIO_HINT))
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="package", autouse=True)
 def console_secret() -> Iterator[str]:
-    """One session-signing secret for the servers and this process (tests forge expired cookies with it)."""
+    """One session-signing secret for the servers and this process (tests forge expired cookies with it).
+
+    Set in the environment before any server starts, and never the installation's var/console_secret.
+    """
     previous = os.environ.get("TOPUP_CONSOLE_SECRET")
     os.environ["TOPUP_CONSOLE_SECRET"] = value = secrets.token_hex(32)
     yield value

@@ -43,7 +43,10 @@
     role: { customer: "客户", assistant: "小卡（智能助手）", agent: "客服", system: "系统" }
   };
 
-  var state = { me: null, source: null, tickets: [], offset: 0, current: null, seen: {}, unread: {}, ratingTimer: null };
+  var state = {
+    me: null, source: null, tickets: [], offset: 0, current: null, seen: {}, unread: {}, ratingTimer: null,
+    live: {} // messages of the open ticket that came over SSE, so a re-render racing them does not drop any
+  };
 
   // ---- helpers ------------------------------------------------------------------------------------------------
   function $(id) { return document.getElementById(id); }
@@ -224,6 +227,7 @@
   function onLiveMessage(m) {
     var cur = state.current && state.current.ticket;
     if (cur && m.ticket_no === cur.ticket_no) {
+      state.live[m.id] = m;
       appendLive(m);
     } else if (m.role === "customer") {
       state.unread[m.ticket_no] = true;
@@ -237,11 +241,16 @@
     return api("GET", "/api/tickets/" + encodeURIComponent(ticketNo)).then(function (data) {
       var keepDrafts = refresh && state.current && state.current.ticket.ticket_no === ticketNo;
       var drafts = keepDrafts ? readDrafts() : null;
+      if (!keepDrafts) state.live = {};
       state.current = data;
       state.seen = {};
       delete state.unread[ticketNo];
       window.TicketView.render(data, state.me, actions);
-      data.messages.forEach(appendLive);
+      var byId = {};
+      data.messages.concat(Object.keys(state.live).map(function (k) { return state.live[k]; }))
+        .forEach(function (m) { byId[m.id] = m; });
+      Object.keys(byId).map(Number).sort(function (a, b) { return a - b; })
+        .forEach(function (id) { appendLive(byId[id]); });
       if (drafts) writeDrafts(drafts);
       Array.prototype.forEach.call(document.querySelectorAll(".queue-row"), function (row) {
         row.classList.toggle("selected", row.getAttribute("data-ticket") === ticketNo);

@@ -59,6 +59,21 @@
     if (text !== undefined) node.textContent = text;
     return node;
   }
+  function chatIcon() {
+    // Drawn, not an emoji: many Chinese desktop and Android fonts have no emoji glyphs.
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("class", "tkf-launcher-icon");
+    svg.setAttribute("aria-hidden", "true");
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("d", "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2zm3 6.5a1.5 " +
+      "1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01z");
+    path.setAttribute("fill", "currentColor");
+    path.setAttribute("fill-rule", "evenodd");
+    svg.appendChild(path);
+    return svg;
+  }
 
   var css = el("link");
   css.rel = "stylesheet";
@@ -69,7 +84,7 @@
   var launcher = el("button", "tkf-launcher");
   launcher.type = "button";
   launcher.setAttribute("aria-label", "打开在线客服");
-  launcher.appendChild(el("span", "tkf-launcher-icon", "💬"));
+  launcher.appendChild(chatIcon());
   launcher.appendChild(el("span", "tkf-launcher-text", "在线客服"));
   var unread = el("span", "tkf-unread");
   unread.hidden = true;
