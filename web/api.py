@@ -56,13 +56,13 @@ async def _text_field(request: web.Request, name: str, empty_message: str) -> st
     return text
 
 
-async def _tell_rasa(request: web.Request, conversation_id: str, action: str, payload: dict,
+async def _tell_rasa(request: web.Request, conversation_id: str, actions: tuple[str, ...], payload: dict,
                      failed_message: str) -> web.Response:
     """The database change stands either way; a 502 says the customer has not seen it yet."""
     try:
-        await request.app[RASA].execute(conversation_id, action)
+        await request.app[RASA].execute(conversation_id, actions)
     except RasaUnavailable as exc:
-        logger.warning("rasa unavailable after %s: %s", action, exc)
+        logger.warning("rasa unavailable after %s: %s", actions[0], exc)
         return error(502, failed_message, "rasa_unavailable", **payload)
     return respond(payload)
 

@@ -10,9 +10,11 @@ import aiohttp
 
 logger = logging.getLogger(__name__)
 
-AGENT_JOINED = "action_agent_joined"
-DELIVER_AGENT_MESSAGES = "action_deliver_agent_messages"
-AGENT_LEFT = "action_agent_left"
+# What the console runs in the conversation, in order: exactly the steps of data/rules/takeover.yml, then
+# action_listen, because Rasa's execute endpoint runs one action and predicts nothing after it.
+AGENT_JOINED = ("action_agent_joined", "utter_agent_joined", "action_listen")
+DELIVER_AGENT_MESSAGES = ("action_deliver_agent_messages", "action_listen")
+AGENT_LEFT = ("action_agent_left", "utter_agent_left", "utter_ask_rating", "action_listen")
 
 
 class RasaUnavailable(Exception):
@@ -35,19 +37,20 @@ class RasaClient:
         if self._session is not None:
             await self._session.close()
 
-    async def execute(self, conversation_id: str, action: str) -> None:
-        """Run an action in the conversation; its messages go to the customer's latest channel (socket.io)."""
+    async def execute(self, conversation_id: str, actions: tuple[str, ...]) -> None:
+        """Run actions in the conversation, in order; their messages go to the customer's latest channel."""
         if self._session is None:
             raise RasaUnavailable("client not started")
         url = f"{self.base_url}/conversations/{quote(conversation_id, safe='')}/execute"
         params = {"output_channel": "latest"}
         if self.token:
             params["token"] = self.token
-        try:
-            async with self._session.post(url, params=params, json={"name": action}) as response:
-                if response.status >= 300:
-                    body = (await response.text())[:300]
-                    raise RasaUnavailable(f"{action}: HTTP {response.status} {body}")
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise RasaUnavailable(f"{action}: {exc.__class__.__name__} {exc}") from exc
-        logger.info("rasa ran %s in %s", action, conversation_id)
+        for action in actions:
+            try:
+                async with self._session.post(url, params=params, json={"name": action}) as response:
+                    if response.status >= 300:
+                        body = (await response.text())[:300]
+                        raise RasaUnavailable(f"{action}: HTTP {response.status} {body}")
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                raise RasaUnavailable(f"{action}: {exc.__class__.__name__} {exc}") from exc
+        logger.info("rasa ran %s in %s", ", ".join(actions), conversation_id)

@@ -97,6 +97,7 @@ def _stop(procs: list[Proc]) -> None:
 
 
 def _base_env(work: Path) -> dict:
+    assert os.environ.get("TOPUP_CONSOLE_SECRET"), "the console_secret fixture runs first"
     return {
         **os.environ,
         "TOPUP_DATABASE_URL": f"sqlite:///{work}/topup.db",
@@ -141,11 +142,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
             report.sections.append(("Rasa socket.io channel", SOCKETIO_HINT))
 
 
-@pytest.fixture(scope="package", autouse=True)
+@pytest.fixture(scope="session")
 def console_secret() -> Iterator[str]:
     """One session-signing secret for the servers and this process (tests forge expired cookies with it).
 
-    Set in the environment before any server starts, and never the installation's var/console_secret.
+    Every server fixture depends on it, so it is in the environment before they start, and the installation's
+    var/console_secret is never read or written.
     """
     previous = os.environ.get("TOPUP_CONSOLE_SECRET")
     os.environ["TOPUP_CONSOLE_SECRET"] = value = secrets.token_hex(32)
@@ -157,7 +159,7 @@ def console_secret() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def web_only(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def web_only(tmp_path_factory: pytest.TempPathFactory, console_secret: str) -> Iterator[Site]:
     """The web app on its own database; Rasa's address points at a closed port (Rasa is "down")."""
     work = tmp_path_factory.mktemp("web")
     env = _base_env(work)
@@ -172,7 +174,7 @@ def web_only(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def stack(tmp_path_factory: pytest.TempPathFactory, console_secret: str) -> Iterator[Site]:
     """Action server + Rasa (socket.io channel, HTTP API) + web, sharing one orders/tickets database."""
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}: run `make train` (the test command does it)")

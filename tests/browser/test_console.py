@@ -32,6 +32,10 @@ def test_wrong_password_is_refused(web_only: Site, context: BrowserContext) -> N
 
 
 def test_expired_session_is_refused(web_only: Site, context: BrowserContext) -> None:
+    # The server and this process share the signing secret: a fresh cookie made here is accepted...
+    context.add_cookies([{"name": "topup_console", "value": issue_session("xiaowang"), "url": web_only.url}])
+    assert context.request.get(f"{web_only.url}/api/me").json()["username"] == "xiaowang"
+    # ...so the expired one below is refused for being expired, not for a foreign signature.
     context.add_cookies([{"name": "topup_console", "value": issue_session("xiaowang", ttl_s=-10),
                           "url": web_only.url}])
     page = context.new_page()
