@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -20,9 +21,9 @@ def parse():  # noqa: ANN201
     if not MODEL.exists():
         pytest.fail("no trained model: run `make train` (the test command does it)")
     agent = Agent.load(str(MODEL))
-    loop = asyncio.new_event_loop()
-    yield lambda text: loop.run_until_complete(agent.parse_message(text))
-    loop.close()
+    # A worker thread with its own loop: other suites (Playwright's sync API) may hold this thread's loop.
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        yield lambda text: worker.submit(asyncio.run, agent.parse_message(text)).result()
 
 
 def entities(parsed: dict) -> dict[str, object]:
