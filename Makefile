@@ -1,10 +1,14 @@
 # The two commands that matter: `make run` and `make test` (see README.md).
 SHELL := /bin/bash
 
-.PHONY: run test setup train shell tickets lint clean eval-nlu bench
+.PHONY: run run-scaled test setup train shell tickets lint clean eval-nlu bench
 
 run:
 	bash scripts/run.sh
+
+# The same assistant scaled out: PostgreSQL, Redis, 2 Rasa servers, 2 action servers (docs/DEPLOYMENT.md).
+run-scaled:
+	TOPUP_DEPLOYMENT=scaled bash scripts/run.sh
 
 test:
 	bash scripts/test.sh

@@ -15,6 +15,7 @@ from topup.hours import is_open, next_opening
 from topup.model import Complaint, StepRecord
 from topup.order_number import MalformedOrderNumber, find_order_number_text, normalise_order_number
 from topup.presentation import local_time, utcnow
+from topup.services import outbox
 from topup.services.console import agents_online
 from topup.services.handoff import HandoffRequest, hand_off
 
@@ -90,6 +91,8 @@ class ActionHandoff(TopupAction):
         )
         try:
             result = await off_loop(hand_off, request)
+        except outbox.DATABASE_DOWN:
+            return await _queue(request, order_id)
         except Exception:
             logger.exception("handoff failed for conversation %s", tracker.sender_id)
             return branch("handoff_failed", None)
@@ -109,3 +112,13 @@ class ActionHandoff(TopupAction):
             ticket_wait=str(result.wait_minutes),
             opening_time=local_time(next_opening(now), now),
         )
+
+
+async def _queue(request: HandoffRequest, order_id: str | None) -> list[EventType]:
+    """The database is down: keep the case on disk (delivered when it is back) and say so plainly."""
+    try:
+        await off_loop(outbox.enqueue, request)
+    except OSError:
+        logger.exception("handoff for %s could not be queued either", request.conversation_id)
+        return branch("handoff_failed", None)
+    return branch("handoff_queued", "handed_off", order_id=order_id, verified=request.verified)

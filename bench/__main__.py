@@ -91,7 +91,7 @@ def _ours(plan: Plan, work: Path, results: dict) -> None:
         side = results["ours"] = {"rss_at_start": stack.rss()}
         side["runs"] = _load_runs(stack, load.OUR_PATHS, plan, prefix)
         print("  ours: /model/parse...", flush=True)
-        side["nlu"] = load.nlu_parse(stack.rasa_url, load.OUR_PATHS, plan.nlu_requests)
+        side["nlu"] = load.nlu_parse(stack.rasa_url, load.OUR_PATHS, plan.nlu_requests, stack.token_query)
         print(f"  ours: one conversation of {plan.long_turns} turns...", flush=True)
         side["long"] = load.long_conversation(stack.rasa_url, plan.long_turns, plan.long_probes)
         side["rss_at_end"] = stack.rss()

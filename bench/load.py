@@ -161,24 +161,25 @@ def warm_up(url: str, paths: Sequence[Journey], prefix: str) -> None:
     run_load(url, paths, "warmup", 1, 0.0, 120.0, 2 * len(paths), prefix)
 
 
-async def _parse(url: str, texts: Sequence[str], rounds: int) -> list[float]:
+async def _parse(url: str, texts: Sequence[str], rounds: int, query: str = "") -> list[float]:
     latencies: list[float] = []
     async with _session(1) as http:
         for text in list(texts) * rounds:
             started = time.perf_counter()
-            async with http.post(f"{url}/model/parse", json={"text": text}) as response:
+            async with http.post(f"{url}/model/parse{query}", json={"text": text}) as response:
                 response.raise_for_status()
                 await response.read()
             latencies.append(time.perf_counter() - started)
     return latencies
 
 
-def nlu_parse(url: str, paths: Sequence[Journey], requests: int) -> dict:
-    """One client, one request at a time: the NLU pipeline's own latency, without dialogue or actions."""
+def nlu_parse(url: str, paths: Sequence[Journey], requests: int, query: str = "") -> dict:
+    """One client, one request at a time: the NLU pipeline's own latency, without dialogue or actions.
+    `query` carries the API token (`?token=...`) when the server has one."""
     texts = [m for p in paths for m in p.messages]
     rounds = max(1, -(-requests // len(texts)))
-    asyncio.run(_parse(url, texts, 1))  # warm
-    return summary_ms(asyncio.run(_parse(url, texts, rounds))[:requests])
+    asyncio.run(_parse(url, texts, 1, query))  # warm
+    return summary_ms(asyncio.run(_parse(url, texts, rounds, query))[:requests])
 
 
 async def _long(url: str, sender: str, turns: int) -> list[Sample]:

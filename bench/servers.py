@@ -7,6 +7,7 @@ data and can run next to it.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -126,6 +127,12 @@ class Stack:
     def rasa_url(self) -> str:
         return self.rasa.url
 
+    @property
+    def token_query(self) -> str:
+        """`?token=...` for Rasa's HTTP API when the server was started with --auth-token, else ''."""
+        token = self.env.get("RASA_TOKEN")
+        return f"?token={token}" if token else ""
+
     def rss(self) -> dict[str, dict[str, float]]:
         servers = [self.rasa] + ([self.actions] if self.actions else [])
         return {s.name: rss_mb(s.proc.pid) for s in servers}
@@ -144,35 +151,64 @@ def ensure_model() -> Path:
     return MODEL
 
 
+def our_env(work: Path, action_port: int) -> dict[str, str]:
+    """The embedded default on databases in `work`, with fresh secrets and the per-client chat limits off
+    (load from one address and 50 messages at one conversation are the point of the callers)."""
+    return {
+        **base_env(),
+        "TOPUP_DATABASE_URL": f"sqlite:///{work / 'topup.db'}",
+        "TRACKER_DIALECT": "sqlite",
+        "TRACKER_HOST": "",
+        "TRACKER_PORT": "",
+        "TRACKER_USER": "",
+        "TRACKER_PASSWORD": "",
+        "TRACKER_DB": str(work / "tracker.db"),
+        "LOCK_STORE_TYPE": "in_memory",
+        "LOCK_STORE_HOST": "127.0.0.1",
+        "LOCK_STORE_PORT": "6379",
+        "LOCK_STORE_DB": "1",
+        "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",
+        "TOPUP_ACTION_TOKEN": secrets.token_hex(16),
+        "RASA_TOKEN": secrets.token_hex(16),
+        "TOPUP_OUTBOX_DIR": str(work / "outbox"),
+        "TOPUP_CHAT_RATE": "off",
+        "TOPUP_CHAT_IP_RATE": "off",
+        "TOPUP_BUSINESS_HOURS": "00:00-23:59",  # the handoff reply must not depend on the clock
+    }
+
+
+def spawn_actions(env: dict[str, str], work: Path, port: int, name: str = "action_server") -> Server:
+    return _spawn(name, [str(BIN / "python"), "-m", "serving.action_server", "--port", str(port)], ROOT, env,
+                  work / f"{name}.log", f"http://127.0.0.1:{port}")
+
+
+def spawn_rasa(env: dict[str, str], work: Path, port: int, name: str = "rasa_server") -> Server:
+    return _spawn(name, [str(BIN / "python"), "-m", "serving.rasa_server", "run", "--enable-api", "--auth-token",
+                         env["RASA_TOKEN"], "-i", "127.0.0.1", "--port", str(port), "--model", str(ensure_model()),
+                         "--endpoints", "endpoints.yml", "--credentials", "credentials.yml", "--cors", "*"],
+                  ROOT, env, work / f"{name}.log", f"http://127.0.0.1:{port}")
+
+
+def init_db(env: dict[str, str]) -> None:
+    subprocess.run([str(BIN / "python"), "-m", "topup.cli", "init-db", "--demo"], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL, timeout=120)
+
+
 @contextmanager
 def ours(work: Path) -> Iterator[Stack]:
     """Action server + Rasa on the trained model, SQLite orders/tickets/tracker in `work` (the embedded default)."""
     work.mkdir(parents=True, exist_ok=True)
     rasa_port, action_port = free_port(), free_port()
-    env = {
-        **base_env(),
-        "TOPUP_DATABASE_URL": f"sqlite:///{work / 'topup.db'}",
-        "TRACKER_DIALECT": "sqlite",
-        "TRACKER_HOST": "",
-        "TRACKER_DB": str(work / "tracker.db"),
-        "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",
-        "TOPUP_BUSINESS_HOURS": "00:00-23:59",  # the handoff reply must not depend on the clock
-    }
-    subprocess.run([str(BIN / "python"), "-m", "topup.cli", "init-db", "--demo"], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL, timeout=120)
+    env = our_env(work, action_port)
+    init_db(env)
     servers: list[Server] = []
     try:
-        actions = _spawn("action_server", [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port",
-                                           str(action_port)], ROOT, env, work / "actions.log",
-                         f"http://127.0.0.1:{action_port}")
+        actions = spawn_actions(env, work, action_port)
         servers.append(actions)
-        rasa = _spawn("rasa_server", [str(BIN / "rasa"), "run", "--enable-api", "--port", str(rasa_port),
-                                      "--model", str(ensure_model()), "--endpoints", "endpoints.yml",
-                                      "--credentials", "credentials.yml", "--cors", "*"], ROOT, env, work / "rasa.log",
-                      f"http://127.0.0.1:{rasa_port}")
+        rasa = spawn_rasa(env, work, rasa_port)
         servers.append(rasa)
         actions.wait_ready("/health")
-        rasa.wait_ready("/status")
+        rasa.wait_ready("/status?token=" + env["RASA_TOKEN"])
         yield Stack("ours", rasa, actions, env)
     finally:
         for server in servers:

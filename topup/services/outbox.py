@@ -1,0 +1,110 @@
+"""Handoffs that could not reach the database: kept on local disk and delivered once it is back.
+
+A handoff request is written as one JSON file per conversation and order (so asking twice keeps one
+file), atomically (write, fsync, rename). `flush` hands each file to the ticket service, which is
+idempotent per conversation and order, so a file delivered twice by two action servers still makes
+one ticket. Files are removed only after their ticket exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from topup import config
+from topup.model import Complaint, StepRecord
+from topup.presentation import utcnow
+from topup.services.handoff import HandoffRequest, dedupe_key, hand_off
+
+logger = logging.getLogger(__name__)
+
+# What "the database is unreachable" looks like through SQLAlchemy (connection refused, timeouts, a
+# dropped connection, a full pool). Anything else is a bug and is not queued.
+DATABASE_DOWN = (DBAPIError, PoolTimeout)
+
+
+@dataclass(frozen=True)
+class FlushResult:
+    delivered: list[str]  # ticket numbers
+    pending: int
+
+
+def _spool(directory: Path | None) -> Path:
+    path = directory or config.outbox_dir()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _file_name(request: HandoffRequest) -> str:
+    digest = hashlib.sha256(dedupe_key(request.conversation_id, request.order_no).encode()).hexdigest()
+    return f"handoff-{digest[:32]}.json"
+
+
+def _encode(request: HandoffRequest, requested_at: datetime) -> dict:
+    body = asdict(request)
+    body["complaint"] = request.complaint.value
+    return {"requested_at": requested_at.isoformat(), "request": body}
+
+
+def _decode(payload: dict) -> tuple[HandoffRequest, datetime]:
+    body = dict(payload["request"])
+    body["complaint"] = Complaint.parse(body["complaint"])
+    body["steps"] = [StepRecord(**step) for step in body.get("steps") or []]
+    return HandoffRequest(**body), datetime.fromisoformat(payload["requested_at"])
+
+
+def enqueue(request: HandoffRequest, now: datetime | None = None, directory: Path | None = None) -> Path:
+    """Keep the request on disk until the database takes it. Raises OSError if the disk refuses too."""
+    spool = _spool(directory)
+    target = spool / _file_name(request)
+    fd, temporary = tempfile.mkstemp(dir=spool, prefix=".incoming-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(_encode(request, now or utcnow()), handle, ensure_ascii=False)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    logger.warning("handoff for conversation %s queued on disk: the database is unreachable", request.conversation_id)
+    return target
+
+
+def pending(directory: Path | None = None) -> list[Path]:
+    return sorted(_spool(directory).glob("handoff-*.json"), key=lambda p: p.stat().st_mtime)
+
+
+def flush(engine: Engine | None = None, directory: Path | None = None, limit: int = 200) -> FlushResult:
+    """Deliver queued handoffs, oldest first; stop at the first sign the database is still down."""
+    delivered: list[str] = []
+    files = pending(directory)
+    for path in files[:limit]:
+        try:
+            payload = json.loads(path.read_text(encoding="utf-8"))
+            request, requested_at = _decode(payload)
+        except FileNotFoundError:  # another action server delivered it a moment ago
+            continue
+        except (ValueError, KeyError, TypeError):
+            logger.error("unreadable queued handoff %s kept aside as .bad", path.name)
+            path.rename(path.with_suffix(".bad"))
+            continue
+        try:
+            result = hand_off(request, now=requested_at, engine=engine)
+        except DATABASE_DOWN:
+            logger.info("database still unreachable; %d handoff(s) stay queued", len(files) - len(delivered))
+            break
+        path.unlink(missing_ok=True)
+        delivered.append(result.ticket_no)
+        logger.info("queued handoff for %s delivered as %s", request.conversation_id, result.ticket_no)
+    return FlushResult(delivered, len(pending(directory)))
