@@ -24,9 +24,12 @@ from topup.order_number import (
 )
 from topup.presentation import local_time, payment_label, utcnow, yuan
 from topup.services.lookup import latest_order_no, look_up
+from topup.services.security import LOOKUP_FAILED, client_key, lookup_allowed, mask_order_no, record_event
 
 logger = logging.getLogger(__name__)
 ATTEMPTS = "verify_attempts"
+# Why lookups stopped; utter_verify_locked picks its wording by this slot.
+LOCK_REASON = "lock_reason"
 # Intents with which a customer answers a question (as opposed to changing the subject).
 ANSWERS = {"inform", "nlu_fallback"}
 
@@ -55,7 +58,9 @@ class ActionVerifyOrder(TopupAction):
     """Collects the order number and phone tail from whatever the customer wrote, then looks the order up.
 
     A wrong tail and an unknown order get the same answer; after the configured number of
-    failures the conversation stops looking orders up and offers a human.
+    failures the conversation stops looking orders up and offers a human. Failures also count per
+    client (customer id or IP) across conversations: over that limit, nothing is looked up until the
+    window has passed (the same "locked" branch, with a cool-down wording).
     """
 
     def name(self) -> str:
@@ -72,12 +77,13 @@ class ActionVerifyOrder(TopupAction):
             events.append(SlotSet("complaint", intent))
         attempts = int(tracker.get_slot(ATTEMPTS) or 0)
         if attempts >= config.max_verify_attempts():
-            return events + branch("locked", "offer_human")
+            return events + branch("locked", "offer_human", **{LOCK_REASON: "conversation"})
 
         order_id = tracker.get_slot("order_id")
         phone = tracker.get_slot("phone_last4")
         # A shop's signed token identifies a logged-in customer: their phone stands in for the tail.
-        customer = verify_customer_token((tracker.latest_message.get("metadata") or {}).get("customer_token"))
+        metadata = tracker.latest_message.get("metadata") or {}
+        customer = verify_customer_token(metadata.get("customer_token") if isinstance(metadata, dict) else None)
         raw_order = fold_width(latest_entity(tracker, "order_id")) or find_order_number_text(text)
         if raw_order:
             try:
@@ -110,19 +116,34 @@ class ActionVerifyOrder(TopupAction):
             return events + branch("ask_phone_last4", "phone_last4", order_id=order_id, phone_last4=None)
 
         complaint = Complaint.parse(tracker.get_slot("complaint") if intent not in COMPLAINT_INTENTS else intent)
+        client = client_key(metadata, tracker.sender_id, customer)
+        masked = f"order={mask_order_no(order_id)}"
         try:
+            if not await off_loop(lookup_allowed, client, tracker.sender_id, masked):
+                # Too many failures from this client lately: look nothing up, reveal nothing, offer a person.
+                return events + branch(
+                    "locked", "offer_human", order_id=None, phone_last4=None, verified=False,
+                    **{LOCK_REASON: "client_cooldown"},
+                )  # fmt: skip
             result = await off_loop(look_up, order_id, phone, complaint, claims_debit(tracker.events))
         except Exception:  # the database is down or broken: say so, keep what the customer gave
             logger.exception("order lookup failed for %s", tracker.sender_id)
             return events + branch("lookup_error", "offer_human", order_id=order_id, phone_last4=phone)
 
         if not result.verified:
+            try:
+                await off_loop(record_event, LOOKUP_FAILED, client, tracker.sender_id, masked)
+            except Exception:  # the answer stays the same; record_event logged it before writing
+                logger.exception("security event not stored for %s", tracker.sender_id)
             attempts += 1
             logger.warning("order verification failed (%d) in conversation %s", attempts, tracker.sender_id)
-            move = "locked" if attempts >= config.max_verify_attempts() else "not_verified"
-            awaiting_next = "offer_human" if move == "locked" else "order_id"
+            if attempts >= config.max_verify_attempts():
+                return events + branch(
+                    "locked", "offer_human", order_id=None, phone_last4=None, verified=False,
+                    **{ATTEMPTS: attempts, LOCK_REASON: "conversation"},
+                )  # fmt: skip
             return events + branch(
-                move, awaiting_next, order_id=None, phone_last4=None, verified=False, **{ATTEMPTS: attempts}
+                "not_verified", "order_id", order_id=None, phone_last4=None, verified=False, **{ATTEMPTS: attempts}
             )
 
         assert result.order is not None and result.diagnosis is not None

@@ -17,7 +17,8 @@ from topup.services.console import touch_presence
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """No shell setting leaks in, nothing falls back to var/, no engine outlives a test."""
-    for name in ("TOPUP_MAX_VERIFY_ATTEMPTS", "TOPUP_TIMEZONE", "TOPUP_CUSTOMER_TOKEN_SECRET"):
+    for name in ("TOPUP_MAX_VERIFY_ATTEMPTS", "TOPUP_TIMEZONE", "TOPUP_CUSTOMER_TOKEN_SECRET",
+                 "TOPUP_CLIENT_MAX_FAILED_LOOKUPS", "TOPUP_LOOKUP_COOLDOWN_MINUTES"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TOPUP_BUSINESS_HOURS", "00:00-23:59")  # handoff tests don't depend on the clock
     monkeypatch.setenv("TOPUP_DATABASE_URL", f"sqlite:///{tmp_path}/default-unused.db")

@@ -179,7 +179,7 @@ async def test_third_failure_locks_and_reveals_nothing(db: Engine) -> None:
         slots = apply_events(slots, events)
         moves.append(slots["next_move"])
     assert moves == ["not_verified", "not_verified", "locked"]
-    assert (slots["awaiting"], slots["verify_attempts"]) == ("offer_human", 3)
+    assert (slots["awaiting"], slots["verify_attempts"], slots["lock_reason"]) == ("offer_human", 3, "conversation")
     assert slots["order_id"] is None and slots["phone_last4"] is None
     assert not set(ORDER_SLOTS) & set(final_slots(events)) and slots.get("verified") is not True
 
@@ -188,7 +188,9 @@ async def test_third_failure_locks_and_reveals_nothing(db: Engine) -> None:
 async def test_once_locked_even_the_right_order_and_tail_stay_locked(db: Engine, attempts: float) -> None:
     text = f"{ORDER}，{TAIL}"
     _, slots = await verify(text=text, intent="recharge_stuck", slots={"verify_attempts": attempts})
-    assert slots == {"complaint": "recharge_stuck", "awaiting": "offer_human", "next_move": "locked"}
+    assert slots == {
+        "complaint": "recharge_stuck", "awaiting": "offer_human", "next_move": "locked", "lock_reason": "conversation"
+    }  # fmt: skip
 
 
 async def test_database_down_keeps_what_the_customer_gave(db_down: str) -> None:

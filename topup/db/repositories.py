@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from topup.db.schema import NoticeRow, OrderRow, TicketRow
+from topup.db.schema import NoticeRow, OrderRow, SecurityEventRow, TicketRow
 from topup.model import (
     Notice,
     OrderFacts,
@@ -123,3 +123,28 @@ class TicketRepository:
             .order_by((TicketRow.priority == Priority.HIGH.value).desc(), TicketRow.created_at)
         ).scalars()
         return [ticket_view(r) for r in rows]
+
+
+class SecurityEventRepository:
+    """Security events (failed and refused lookups) per client key."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, row: SecurityEventRow) -> SecurityEventRow:
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def count_since(self, client_key: str, kind: str, since: datetime) -> int:
+        """How many events of this kind the client caused at or after ``since`` (uses ix_security_events_client)."""
+        query = (
+            select(func.count())
+            .select_from(SecurityEventRow)
+            .where(
+                SecurityEventRow.client_key == client_key,
+                SecurityEventRow.kind == kind,
+                SecurityEventRow.created_at >= since,
+            )
+        )
+        return int(self.session.execute(query).scalar_one())

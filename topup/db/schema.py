@@ -1,4 +1,4 @@
-"""The schema: orders, payments, platform notices and handoff tickets."""
+"""The schema: orders, payments, platform notices, handoff tickets and security events."""
 
 from __future__ import annotations
 
@@ -120,3 +120,18 @@ class AgentPresenceRow(Base):
 
     username = Column(String(64), primary_key=True)
     last_seen = Column(DateTime, nullable=False)
+
+
+class SecurityEventRow(Base):
+    """Failed and refused order lookups per client, shared by every action server (rate limits, audit)."""
+
+    __tablename__ = "security_events"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    created_at = Column(DateTime, nullable=False)
+    kind = Column(String(32), nullable=False)
+    client_key = Column(String(128), nullable=False)
+    conversation_id = Column(String(255))
+    detail = Column(String(500), nullable=False, default="")
+
+    __table_args__ = (Index("ix_security_events_client", "client_key", "kind", "created_at"),)

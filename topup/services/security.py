@@ -1,0 +1,134 @@
+"""Per-client limits on order lookups, stored in the orders database so every action server shares them.
+
+The per-conversation limit (slot verify_attempts) stops guessing inside one chat; an attacker just opens
+new chats. This module counts failed ownership checks per *client* instead: the signed customer id when
+the shop vouches for the customer, else the IP the channel guard puts in the message metadata, else the
+conversation id. Every event also goes to the ``topup.security`` logger, masked: never a phone tail or a
+whole order number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from sqlalchemy.engine import Engine
+
+from topup import config
+from topup.customer_token import Customer
+from topup.db.engine import unit_of_work
+from topup.db.repositories import SecurityEventRepository
+from topup.db.schema import SecurityEventRow
+from topup.presentation import utcnow
+
+security_log = logging.getLogger("topup.security")
+
+LOOKUP_FAILED = "lookup_failed"
+LOOKUP_LOCKED = "lookup_locked"
+_KEY_MAX = 128
+_CONVERSATION_MAX = 255
+_DETAIL_MAX = 500
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _printable(text: str, limit: int) -> str:
+    """No control or bidi characters (no forged log lines), and bounded to the column's size."""
+    return _UNPRINTABLE.sub("?", text)[:limit]
+
+
+def _key(kind: str, value: str) -> str:
+    """``kind:value``; values too long for the column are hashed, so distinct clients stay distinct."""
+    key = f"{kind}:{_printable(value, 10_000)}"
+    if len(key) <= _KEY_MAX:
+        return key
+    return f"{kind}:sha256:{hashlib.sha256(value.encode('utf-8', 'replace')).hexdigest()}"
+
+
+def client_key(metadata: Mapping[str, object] | None, sender_id: str, customer: Customer | None) -> str:
+    """Who is asking: a verified customer id, else the client IP from the channel guard, else the conversation."""
+    if customer is not None and customer.customer_id:
+        return _key("customer", customer.customer_id)
+    ip = (metadata or {}).get("client_ip") if isinstance(metadata, Mapping) else None
+    if isinstance(ip, str) and ip.strip():
+        return _key("ip", ip.strip())
+    return _key("sender", sender_id or "")
+
+
+def mask_order_no(order_no: str | None) -> str:
+    """Enough to tell events apart in a log, not enough to look an order up: KM2026********15."""
+    text = order_no or ""
+    if len(text) <= 8:
+        return "*" * len(text)
+    return text[:6] + "*" * (len(text) - 8) + text[-2:]
+
+
+def _log(kind: str, client: str, conversation_id: str | None, detail: str) -> None:
+    conversation = _printable(conversation_id or "-", _CONVERSATION_MAX)
+    security_log.warning(
+        "security_event kind=%s client=%s conversation=%s detail=%s",
+        kind,
+        client,
+        conversation,
+        detail,
+        extra={"security_event": {"kind": kind, "client": client, "conversation": conversation, "detail": detail}},
+    )
+
+
+def _row(kind: str, client: str, conversation_id: str | None, detail: str, now: datetime) -> SecurityEventRow:
+    conversation = conversation_id[:_CONVERSATION_MAX] if conversation_id is not None else None
+    return SecurityEventRow(
+        created_at=now, kind=kind, client_key=client, conversation_id=conversation, detail=detail
+    )
+
+
+def record_event(
+    kind: str,
+    client: str,
+    conversation_id: str | None,
+    detail: str = "",
+    now: datetime | None = None,
+    engine: Engine | None = None,
+) -> None:
+    """Log the event, then store it. The log line comes first: it is the trail when the database is down."""
+    detail = _printable(detail, _DETAIL_MAX)
+    _log(kind, client, conversation_id, detail)
+    with unit_of_work(engine) as session:
+        SecurityEventRepository(session).add(_row(kind, client, conversation_id, detail, now or utcnow()))
+
+
+def recent_count(
+    client: str, kind: str = LOOKUP_FAILED, now: datetime | None = None, engine: Engine | None = None
+) -> int:
+    """Events of ``kind`` from ``client`` within the configured window before ``now``."""
+    since = (now or utcnow()) - timedelta(minutes=config.lookup_cooldown_minutes())
+    with unit_of_work(engine) as session:
+        return SecurityEventRepository(session).count_since(client, kind, since)
+
+
+def lookup_allowed(
+    client: str,
+    conversation_id: str | None,
+    detail: str = "",
+    now: datetime | None = None,
+    engine: Engine | None = None,
+) -> bool:
+    """False once the client has failed too many lookups within the window; the refusal is recorded too.
+
+    Count and refusal share one unit of work. Two lookups racing from one client may both pass the count:
+    the limit is a brake on guessing, not an exact quota.
+    """
+    now = now or utcnow()
+    since = now - timedelta(minutes=config.lookup_cooldown_minutes())
+    limit = config.client_max_failed_lookups()
+    with unit_of_work(engine) as session:
+        events = SecurityEventRepository(session)
+        failures = events.count_since(client, LOOKUP_FAILED, since)
+        if failures < limit:
+            return True
+        note = _printable(f"{detail} failures={failures} window_min={config.lookup_cooldown_minutes()}".strip(), 500)
+        _log(LOOKUP_LOCKED, client, conversation_id, note)
+        events.add(_row(LOOKUP_LOCKED, client, conversation_id, note, now))
+    return False
