@@ -1,6 +1,7 @@
 """Command line for operators and support staff.
 
-  python -m topup.cli init-db [--demo]       create the schema; (re)load the demo orders
+  python -m topup.cli migrate                apply the database migrations (migrations/) up to the newest
+  python -m topup.cli init-db [--demo]       migrate; (re)load the demo orders
   python -m topup.cli tickets [--status S]   print tickets as JSON (open ones by default)
   python -m topup.cli hash-password          hash an agent password for console_agents.yml
 """
@@ -13,14 +14,22 @@ import sys
 from dataclasses import asdict
 
 from topup import config
-from topup.db.engine import create_schema, get_engine
+from topup.db import migrate
+from topup.db.engine import get_engine
 from topup.demo import load_demo
 from topup.services.handoff import list_tickets
 
 
+def _migrate(args: argparse.Namespace) -> int:
+    migrate.upgrade()
+    where = get_engine().url.render_as_string(hide_password=True)
+    print(f"database at revision {migrate.current()} ({where})")
+    return 0
+
+
 def _init_db(args: argparse.Namespace) -> int:
+    migrate.upgrade()
     engine = get_engine()
-    create_schema(engine)
     if args.demo:
         orders, notices = load_demo(config.demo_data_path(), engine)
         where = engine.url.render_as_string(hide_password=True)
@@ -29,7 +38,7 @@ def _init_db(args: argparse.Namespace) -> int:
 
 
 def _tickets(args: argparse.Namespace) -> int:
-    create_schema(get_engine())
+    migrate.upgrade()
     tickets = list_tickets(args.status or None)
     payload = [
         {
@@ -57,7 +66,8 @@ def _hash_password(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m topup.cli", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    init = commands.add_parser("init-db", help="create the schema, optionally load demo data")
+    commands.add_parser("migrate", help="apply the database migrations").set_defaults(handler=_migrate)
+    init = commands.add_parser("init-db", help="migrate the database, optionally load demo data")
     init.add_argument("--demo", action="store_true", help="(re)load demo/orders.yml with times relative to now")
     init.set_defaults(handler=_init_db)
     tickets = commands.add_parser("tickets", help="print tickets as JSON for support staff")

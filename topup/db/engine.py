@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.engine.url import make_url
+from sqlalchemy.engine.url import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from topup import config
@@ -19,7 +19,7 @@ from topup.db.schema import Base
 
 @lru_cache(maxsize=8)
 def get_engine(url: str | None = None) -> Engine:
-    """One engine per URL for the process; SQLite gets WAL and a busy timeout."""
+    """One engine per URL for the process; SQLite gets WAL and a busy timeout, servers a bounded pool."""
     url = url or config.database_url()
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -35,10 +35,36 @@ def get_engine(url: str | None = None) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, future=True, pool_pre_ping=True, pool_recycle=1800, pool_timeout=10)
+    return create_engine(
+        url,
+        future=True,
+        pool_size=config.db_pool_size(),
+        max_overflow=config.db_max_overflow(),
+        pool_timeout=config.db_pool_timeout(),
+        pool_recycle=config.db_pool_recycle(),
+        pool_pre_ping=True,
+        connect_args=_connect_args(parsed),
+    )
+
+
+def _connect_args(parsed: URL) -> dict[str, Any]:
+    """PostgreSQL (psycopg2): a bounded connect and a statement timeout, so a down or hung server fails fast.
+
+    Anything the URL's query string already sets (``?connect_timeout=``, ``?options=``) wins.
+    """
+    if parsed.get_backend_name() != "postgresql" or parsed.get_driver_name() != "psycopg2":
+        return {}
+    args: dict[str, Any] = {}
+    if "connect_timeout" not in parsed.query:
+        args["connect_timeout"] = config.db_connect_timeout()
+    statement_timeout = config.db_statement_timeout_ms()
+    if statement_timeout > 0 and "options" not in parsed.query:
+        args["options"] = f"-c statement_timeout={statement_timeout}"
+    return args
 
 
 def create_schema(engine: Engine) -> None:
+    """Tests only (in-memory or throwaway SQLite): real databases get their schema from topup.db.migrate."""
     Base.metadata.create_all(engine)
 
 
