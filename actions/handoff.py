@@ -91,7 +91,8 @@ class ActionHandoff(TopupAction):
         )
         try:
             result = await off_loop(hand_off, request)
-        except outbox.DATABASE_DOWN:
+        except outbox.DATABASE_DOWN as error:
+            logger.warning("database unreachable during handoff for %s: %s", tracker.sender_id, type(error).__name__)
             return await _queue(request, order_id)
         except Exception:
             logger.exception("handoff failed for conversation %s", tracker.sender_id)

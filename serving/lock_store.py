@@ -35,7 +35,11 @@ def poll_seconds() -> float:
 class AtomicRedisLockStore(RedisLockStore):
     """RedisLockStore whose ticket operations are atomic across processes."""
 
-    def __init__(self, host: str = "localhost", **kwargs: Any) -> None:
+    def __init__(self, host: str = "localhost", endpoint_config: Any = None, **kwargs: Any) -> None:
+        # Rasa builds a lock store named by module path with the endpoint config alone.
+        if endpoint_config is not None:
+            host = endpoint_config.url or host
+            kwargs = {**endpoint_config.kwargs, **kwargs}
         kwargs.setdefault("key_prefix", "topup")
         super().__init__(host=host, **kwargs)
 

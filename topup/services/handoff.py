@@ -16,6 +16,7 @@ from topup.db.repositories import NoticeRepository, OrderRepository, TicketRepos
 from topup.db.schema import TicketRow
 from topup.diagnosis import diagnose
 from topup.model import Complaint, Priority, StepRecord, TicketStatus, TicketView
+from topup.pii import mask_pii
 from topup.presentation import order_snapshot, utcnow
 
 VERY_FRUSTRATED = 2  # frustrated messages that make a case high priority
@@ -84,7 +85,7 @@ def hand_off(request: HandoffRequest, now: datetime | None = None, engine: Engin
         if row is None:
             ahead = tickets.open_ahead_of(priority)
             row = TicketRow(
-                ticket_no=f"tmp-{uuid.uuid4().hex}",
+                ticket_no=f"tmp-{uuid.uuid4().hex[:28]}",  # fits String(32) (PostgreSQL enforces it)
                 conversation_id=request.conversation_id,
                 dedupe_key=key,
                 created_at=now,
@@ -116,13 +117,15 @@ def _fill(
     row.order_no = request.order_no
     row.verified = request.verified
     row.complaint = request.complaint.value
-    row.customer_description = request.customer_description
+    # Masked again here although the channel guard already masked every message: tickets outlive chats.
+    row.customer_description = mask_pii(request.customer_description)
     row.handoff_reason = request.reason
     row.priority = priority.value
     row.priority_reasons = reasons
     row.order_snapshot = snapshot
     row.steps = [{"step": s.step, "outcome": s.outcome} for s in request.steps]
-    row.transcript = request.transcript
+    row.transcript = [{**line, "text": mask_pii(line["text"])} if isinstance(line.get("text"), str) else line
+                      for line in request.transcript]
     row.updated_at = now
 
 

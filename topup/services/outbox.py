@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from topup import config
@@ -28,9 +28,9 @@ from topup.services.handoff import HandoffRequest, dedupe_key, hand_off
 
 logger = logging.getLogger(__name__)
 
-# What "the database is unreachable" looks like through SQLAlchemy (connection refused, timeouts, a
-# dropped connection, a full pool). Anything else is a bug and is not queued.
-DATABASE_DOWN = (DBAPIError, PoolTimeout)
+# What "the database is unreachable" looks like through SQLAlchemy (connection refused or dropped, a
+# statement timeout, a full pool). Anything else (a constraint, bad data) is a bug and is not queued.
+DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout)
 
 
 @dataclass(frozen=True)
@@ -101,8 +101,9 @@ def flush(engine: Engine | None = None, directory: Path | None = None, limit: in
             continue
         try:
             result = hand_off(request, now=requested_at, engine=engine)
-        except DATABASE_DOWN:
-            logger.info("database still unreachable; %d handoff(s) stay queued", len(files) - len(delivered))
+        except DATABASE_DOWN as error:
+            logger.info("database still unreachable (%s); %d handoff(s) stay queued",
+                        type(error.orig if hasattr(error, "orig") else error).__name__, len(files) - len(delivered))
             break
         path.unlink(missing_ok=True)
         delivered.append(result.ticket_no)
