@@ -13,8 +13,11 @@ endpoints.yml: lock_store: {type: serving.lock_store.AtomicRedisLockStore, url: 
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import os
+import weakref
 from collections.abc import AsyncGenerator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -24,6 +27,7 @@ from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 # A lock nobody touches for this long belongs to a crashed server: Redis forgets it.
 STALE_LOCK_SECONDS = 600
 
@@ -41,7 +45,9 @@ class AtomicRedisLockStore(RedisLockStore):
             host = endpoint_config.url or host
             kwargs = {**endpoint_config.kwargs, **kwargs}
         kwargs.setdefault("key_prefix", "topup")
+        kwargs.setdefault("socket_timeout", 2)
         super().__init__(host=host, **kwargs)
+        self._local_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     def _transact(self, conversation_id: str, change: Callable[[TicketLock | None], tuple[TicketLock | None, T]]) -> T:
         """Apply `change` to the stored lock atomically; `change` returns (lock to store or None to delete, result)."""
@@ -102,5 +108,15 @@ class AtomicRedisLockStore(RedisLockStore):
         self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME, wait_time_in_seconds: float | None = None
     ) -> AsyncGenerator[TicketLock, None]:
         wait = poll_seconds() if wait_time_in_seconds is None else wait_time_in_seconds
+        try:
+            self.red.ping()
+        except redis.RedisError as error:
+            # Redis is down: keep answering, one message per conversation within this server (what a single
+            # server guarantees anyway), and say loudly that servers no longer coordinate.
+            logger.error("lock store: Redis unreachable (%s); locking within this server only", error)
+            local = self._local_locks.setdefault(conversation_id, asyncio.Lock())
+            async with local:
+                yield TicketLock(conversation_id)
+            return
         async with super().lock(conversation_id, lock_lifetime, wait) as lock:
             yield lock
