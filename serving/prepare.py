@@ -37,15 +37,13 @@ def ensure_postgres_database(url: str | URL) -> bool:
 
 
 def tracker_url() -> URL | None:
-    """The tracker store's PostgreSQL URL from the same environment variables endpoints.yml expands."""
+    """The tracker store's PostgreSQL URL: endpoints.yml gives Rasa TRACKER_HOST as the whole URL."""
     if os.environ.get("TRACKER_DIALECT", "sqlite") != "postgresql":
         return None
-    port = os.environ.get("TRACKER_PORT") or None
-    return URL.create(
-        "postgresql", username=os.environ.get("TRACKER_USER") or None,
-        password=os.environ.get("TRACKER_PASSWORD") or None, host=os.environ.get("TRACKER_HOST") or None,
-        port=int(port) if port else None, database=os.environ.get("TRACKER_DB"),
-    )
+    host = os.environ.get("TRACKER_HOST", "")
+    if "://" in host:
+        return make_url(host)
+    return URL.create("postgresql", host=host or None, database=os.environ.get("TRACKER_DB"))
 
 
 def create_tracker_tables(url: URL) -> None:

@@ -57,6 +57,7 @@ class Site:
     database_url: str
     rasa_url: str | None = None
     logs: Path | None = None
+    rasa_token: str | None = None  # Rasa's HTTP API (trackers) wants it
 
     @property
     def engine(self) -> Engine:
@@ -186,20 +187,24 @@ def stack(tmp_path_factory: pytest.TempPathFactory, console_secret: str) -> Iter
         "TRACKER_HOST": "",
         "TRACKER_DB": str(work / "tracker.db"),
         "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",
+        # As the run command starts them: the action server checks Rasa's token, Rasa's API wants its own.
+        "TOPUP_ACTION_TOKEN": secrets.token_hex(16),
+        "RASA_TOKEN": secrets.token_hex(16),
     }
     _init_db(env)
     rasa_url = f"http://127.0.0.1:{rasa_port}"
     procs: list[Proc] = []
     try:
-        procs.append(_start("actions", [BIN / "rasa", "run", "actions", "--actions", "actions", "--port",
-                                        str(action_port)], env, work, f"http://127.0.0.1:{action_port}/health"))
-        procs.append(_start("rasa", [BIN / "rasa", "run", "--enable-api", "--port", str(rasa_port), "--model",
-                                     str(MODEL), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
-                                     "--cors", "*"], env, work, f"{rasa_url}/status"))
+        procs.append(_start("actions", [BIN / "python", "-m", "serving.action_server", "--port", str(action_port)],
+                            env, work, f"http://127.0.0.1:{action_port}/health"))
+        procs.append(_start("rasa", [BIN / "python", "-m", "serving.rasa_server", "run", "--enable-api",
+                                     "--auth-token", env["RASA_TOKEN"], "-i", "127.0.0.1", "--port", str(rasa_port),
+                                     "--model", str(MODEL), "--endpoints", "endpoints.yml", "--credentials",
+                                     "credentials.yml", "--cors", "*"], env, work, f"{rasa_url}/"))
         web, base = _web(env, work, rasa_url)
         procs.append(web)
         _wait_all(procs)
-        yield Site(base, env["TOPUP_DATABASE_URL"], rasa_url, work)
+        yield Site(base, env["TOPUP_DATABASE_URL"], rasa_url, work, env["RASA_TOKEN"])
     finally:
         _stop(procs)
 

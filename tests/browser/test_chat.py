@@ -11,6 +11,12 @@ from tests.browser.conftest import Site
 from tests.browser.helpers import bot_messages, say, send, session_id
 
 
+def tracker_of(stack: Site, sid: str) -> dict:
+    """The conversation as Rasa stores it (its HTTP API wants the token)."""
+    url = f"{stack.rasa_url}/conversations/{sid}/tracker"
+    return requests.get(url, params={"token": stack.rasa_token}, timeout=10).json()
+
+
 def test_greeting_survives_a_reload(stack: Site, context: BrowserContext) -> None:
     page = context.new_page()
     page.goto(stack.url)
@@ -21,7 +27,7 @@ def test_greeting_survives_a_reload(stack: Site, context: BrowserContext) -> Non
     assert "小卡" in reply
     sid = session_id(page)
     assert sid
-    tracker = requests.get(f"{stack.rasa_url}/conversations/{sid}/tracker", timeout=10).json()
+    tracker = tracker_of(stack, sid)
     assert "你好" in [e.get("text") for e in tracker["events"] if e.get("event") == "user"]  # same id on Rasa's side
 
     page.reload()
@@ -32,7 +38,7 @@ def test_greeting_survives_a_reload(stack: Site, context: BrowserContext) -> Non
 
     # Still the same conversation after the reload: Rasa answers in it, under the same id.
     assert say(page, "谢谢")
-    tracker = requests.get(f"{stack.rasa_url}/conversations/{sid}/tracker", timeout=10).json()
+    tracker = tracker_of(stack, sid)
     assert [e.get("text") for e in tracker["events"] if e.get("event") == "user"][-2:] == ["你好", "谢谢"]
 
 
@@ -78,6 +84,6 @@ def test_demo_shop_embeds_the_widget_with_a_signed_customer(stack: Site, context
     expect(page.locator(".tkf-window")).to_be_visible()
     assert "小卡" in say(page, "你好")
     sid = session_id(page, "topup-chat:c:demo-customer-1")
-    tracker = requests.get(f"{stack.rasa_url}/conversations/{sid}/tracker", timeout=10).json()
+    tracker = tracker_of(stack, sid)
     user = [e for e in tracker["events"] if e.get("event") == "user"]
     assert user[-1]["metadata"]["customer_token"] == token  # the signed token reaches the assistant

@@ -83,9 +83,7 @@ def scaled_env(work: Path, action_port: int, orders_url: str, tracker_db: str) -
         "TOPUP_DEPLOYMENT": "scaled",
         "TOPUP_DATABASE_URL": orders_url,
         "TRACKER_DIALECT": "postgresql",
-        "TRACKER_HOST": POSTGRES_HOST,
-        "TRACKER_PORT": str(POSTGRES_PORT),
-        "TRACKER_USER": "postgres",
+        "TRACKER_HOST": f"postgresql://postgres@{POSTGRES_HOST}:{POSTGRES_PORT}/{tracker_db}",
         "TRACKER_DB": tracker_db,
         # SCALEOUT_LOCK_STORE=redis runs the same tests on Rasa's stock RedisLockStore, for comparison.
         "LOCK_STORE_TYPE": os.environ.get("SCALEOUT_LOCK_STORE", "serving.lock_store.AtomicRedisLockStore"),
