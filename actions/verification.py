@@ -34,6 +34,14 @@ LOCK_REASON = "lock_reason"
 ANSWERS = {"inform", "nlu_fallback"}
 
 
+def _entity_text(tracker: Tracker, name: str) -> str | None:
+    """The entity as text. Anyone can type `/inform{"order_id": [1]}`, and Rasa passes any JSON value on."""
+    value = latest_entity(tracker, name)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value if isinstance(value, str) else None
+
+
 def _order_slots(order: OrderFacts, diagnosis: Diagnosis) -> dict[str, Any]:
     now = utcnow()
     refund_at = order.refunded_at or order.refund_started_at
@@ -84,7 +92,7 @@ class ActionVerifyOrder(TopupAction):
         # A shop's signed token identifies a logged-in customer: their phone stands in for the tail.
         metadata = tracker.latest_message.get("metadata") or {}
         customer = verify_customer_token(metadata.get("customer_token") if isinstance(metadata, dict) else None)
-        raw_order = fold_width(latest_entity(tracker, "order_id")) or find_order_number_text(text)
+        raw_order = fold_width(_entity_text(tracker, "order_id")) or find_order_number_text(text)
         if raw_order:
             try:
                 given = normalise_order_number(raw_order).value
@@ -107,7 +115,7 @@ class ActionVerifyOrder(TopupAction):
             return events + branch("ask_order_id", "order_id")
 
         tail_text = text.replace(raw_order, " ") if raw_order else text
-        tail = extract_phone_tail(latest_entity(tracker, "phone_last4") or tail_text)
+        tail = extract_phone_tail(_entity_text(tracker, "phone_last4") or tail_text)
         if tail:
             phone = tail
         elif awaiting == "phone_last4" and intent in ANSWERS and not raw_order:

@@ -231,3 +231,16 @@ async def test_a_failed_reverification_clears_verified(db: Engine, text: str) ->
     events, _ = await verify(text=text, slots=before)
     assert apply_events(before, events)["order_id"] is None
     assert apply_events(before, events)["verified"] is False
+
+
+@pytest.mark.parametrize("value", [True, ["KM20261127004215"], {"v": 1}, 3.5, None, ""])
+async def test_entity_values_that_are_not_text_are_ignored(value: object) -> None:
+    """`/inform{"order_id": true}` typed into the chat reaches the action with that JSON value."""
+    _, slots = await verify(text="/inform", entities=[{"entity": "order_id", "value": value}])
+    assert slots == {"awaiting": "order_id", "next_move": "ask_order_id"}
+
+
+async def test_numeric_entity_values_are_read_as_digits(db: Engine) -> None:
+    entities = [{"entity": "order_id", "value": 20261127004215}, {"entity": "phone_last4", "value": 3821}]
+    _, slots = await verify(text="/inform", entities=entities)
+    _assert_verified_overdue(slots)
