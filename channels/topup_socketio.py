@@ -1,30 +1,113 @@
-"""Rasa 3.6's socket.io channel, with the session room actually joined (python-socketio >= 5.10)."""
+"""Rasa 3.6's socket.io channel, with the session room actually joined, and every message through the guard.
+
+Two handlers of SocketIOInput are re-registered on the same server: session_request awaits enter_room
+(python-socketio >= 5.10, RasaHQ/rasa#13027), and user_uttered (Rasa's logic, copied) hands each message to
+channels/guard.py instead of straight to Rasa. The connect handler is wrapped, not replaced (JWT checks stay),
+to remember the client's address: engine.io's environ always says REMOTE_ADDR 127.0.0.1 under Sanic, so the
+address comes from the handshake's Sanic request.
+"""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa.core.channels.channel import UserMessage
-from rasa.core.channels.socketio import SocketIOInput
+from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
+
+from channels.guard import CLIENT_IP, MessageGuard, for_log, request_ip
+from topup.pii import install_log_filter
+from topup.textguard import clean_text
+
+logger = logging.getLogger(__name__)
+
+MAX_SESSION_ID_CHARS = 128
+
+
+def _environ_ip(environ: dict | None) -> str:
+    environ = environ or {}
+    request = environ.get("sanic.request")
+    return request_ip(request) if request is not None else str(environ.get("REMOTE_ADDR") or "unknown")
+
+
+def _session_id(value: object) -> str | None:
+    """A usable conversation id, or None: printable, bounded, a string (or a number a client sent as one)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    text = str(value)
+    if not text or len(text) > MAX_SESSION_ID_CHARS or clean_text(text).text != text:
+        return None
+    return text
+
+
+def _message_text(value: object) -> str:
+    """What the customer typed; a number becomes its digits, anything else a blank message."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return ""
 
 
 class PersistentSocketIOInput(SocketIOInput):
-    """Same channel, name and events; only session_request awaits enter_room (RasaHQ/rasa#13027)."""
+    """Same channel, name and events as SocketIOInput; limits are read from the environment at server start."""
+
+    def __init__(self, *args: Any, guard: MessageGuard | None = None, **kwargs: Any) -> None:  # noqa: ANN401
+        super().__init__(*args, **kwargs)
+        self.guard = guard or MessageGuard.from_env()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = super().blueprint(on_new_message)
         sio = self.sio
+        namespace = self.namespace
+        original_connect = sio.handlers[namespace or "/"]["connect"]
 
-        @sio.on("session_request", namespace=self.namespace)
+        @blueprint.listener("before_server_start")
+        async def _mask_logs(*_: Any) -> None:  # noqa: ANN401 - Rasa adds its --log-file handler after import
+            install_log_filter()
+
+        @sio.on("connect", namespace=namespace)
+        async def connect(sid: str, environ: dict, auth: dict | None = None) -> bool:
+            allowed = await original_connect(sid, environ, auth)
+            if allowed:
+                await sio.save_session(sid, {CLIENT_IP: _environ_ip(environ)}, namespace=namespace)
+            return allowed
+
+        @sio.on("session_request", namespace=namespace)
         async def session_request(sid: str, data: dict | None) -> None:
-            data = data or {}
-            if data.get("session_id") is None:
-                data["session_id"] = uuid.uuid4().hex
+            data = data if isinstance(data, dict) else {}
+            session_id = _session_id(data.get("session_id"))
+            data["session_id"] = session_id or uuid.uuid4().hex
             if self.session_persistence:
-                await sio.enter_room(sid, data["session_id"], namespace=self.namespace)
-            await sio.emit("session_confirm", data["session_id"], room=sid, namespace=self.namespace)
+                await sio.enter_room(sid, data["session_id"], namespace=namespace)
+            await sio.emit("session_confirm", data["session_id"], room=sid, namespace=namespace)
+
+        @sio.on(self.user_message_evt, namespace=namespace)
+        async def handle_message(sid: str, data: dict) -> None:
+            output_channel = SocketIOOutput(sio, self.bot_message_evt)
+            if not isinstance(data, dict):
+                logger.warning("socket.io message from %s ignored: not an object", for_log(sid))
+                return
+            if self.session_persistence:
+                sender_id = _session_id(data.get("session_id"))
+                if sender_id is None:
+                    logger.warning("socket.io message from %s ignored: no valid session_id "
+                                   "(send a session_request first)", for_log(sid))
+                    return
+            else:
+                sender_id = sid
+            session = await sio.get_session(sid, namespace=namespace)
+            client_ip = session.get(CLIENT_IP) or _environ_ip(sio.get_environ(sid, namespace=namespace))
+            message = UserMessage(
+                _message_text(data.get("message", "")),
+                output_channel,
+                sender_id,
+                input_channel=self.name(),
+                metadata=data.get(self.metadata_key, {}),
+            )
+            await self.guard.handle(message, client_ip, on_new_message)
 
         return blueprint

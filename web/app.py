@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from topup.db.engine import create_schema, get_engine
+from topup.ratelimit import LOGIN_RATE_DEFAULT, LOGIN_RATE_ENV, limiter_from_env
 from web import api, auth, events, pages
 from web.rasa import RasaClient
 from web.settings import Settings
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     settings = settings or Settings.from_env()
     app = web.Application(middlewares=[security_headers], client_max_size=64 * 1024)
     app[api.RASA] = RasaClient(settings.rasa_url, settings.rasa_token)
+    app[auth.LOGIN_LIMITER] = limiter_from_env("login", LOGIN_RATE_ENV, LOGIN_RATE_DEFAULT)  # read at start-up
     app[events.FEED] = events.LiveFeed()
     app[pages.WIDGET_JS] = pages.widget_source(settings.rasa_public_url)  # read once: no file I/O per request
     app[pages.DEMO_SHOP] = pages.demo_shop_template()

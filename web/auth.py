@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import math
 from collections.abc import Awaitable, Callable
 from functools import wraps
 
 from aiohttp import web
 
 from topup import agents, config
+from topup.ratelimit import OncePer, RateLimiter
 from web.jsonio import error, respond
 
 COOKIE = "topup_console"
@@ -17,6 +20,15 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 EXPIRED = "登录已过期，请重新登录"
 NOT_SIGNED_IN = "请先登录"
 BAD_CREDENTIALS = "用户名或密码不正确"
+TOO_MANY_ATTEMPTS = "登录尝试次数太多了，为了账号安全，请 {minutes} 分钟后再试。"
+
+# Sign-in attempts per client IP + username (TOPUP_LOGIN_RATE, built in web.app at start-up). Each attempt is
+# counted before the password is checked (so parallel guesses are bounded too) and a successful sign-in clears
+# the count, so an agent signing in again and again is never locked out. Over the limit every attempt, right
+# password or not, gets 429, so guessing stops.
+LOGIN_LIMITER = web.AppKey("login_limiter", RateLimiter)
+security_log = logging.getLogger("topup.security")
+_limited_logged = OncePer()  # one security event per client and window, however hard it keeps trying
 
 
 def current_agent(request: web.Request) -> str | None:
@@ -63,10 +75,19 @@ async def login(request: web.Request) -> web.Response:
     username, password = body.get("username"), body.get("password")
     if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
         return error(401, BAD_CREDENTIALS, "bad_credentials")
+    limiter = request.app.get(LOGIN_LIMITER)
+    client = f"{request.remote or 'unknown'}|{username.strip().casefold()}"
+    if limiter is not None and not await limiter.allow(client):
+        if _limited_logged.first(client, limiter.rate.seconds if limiter.rate else 60):
+            security_log.warning("login_limited limit=%s client=%s username=%s", limiter.rate,
+                                 request.remote or "unknown", _printable(username))
+        return _too_many(limiter)
     # pbkdf2 with 200k rounds takes a noticeable slice of CPU: keep it off the event loop.
     agent = await asyncio.to_thread(agents.authenticate, username.strip(), password)
     if agent is None:
         return error(401, BAD_CREDENTIALS, "bad_credentials")
+    if limiter is not None:
+        await limiter.reset(client)
     response = respond(_profile(agent.username))
     response.set_cookie(
         COOKIE,
@@ -77,6 +98,18 @@ async def login(request: web.Request) -> web.Response:
         secure=request.secure,
         path="/",
     )
+    return response
+
+
+def _printable(value: str, limit: int = 64) -> str:
+    """A client-typed value for a log line: no control characters (no forged lines), bounded."""
+    return "".join(ch if ch.isprintable() else "?" for ch in value[:limit])
+
+
+def _too_many(limiter: RateLimiter) -> web.Response:
+    seconds = limiter.rate.seconds if limiter.rate else 60
+    response = error(429, TOO_MANY_ATTEMPTS.format(minutes=max(1, math.ceil(seconds / 60))), "too_many_attempts")
+    response.headers["Retry-After"] = str(math.ceil(seconds))
     return response
 
 

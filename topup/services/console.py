@@ -12,6 +12,7 @@ from topup.db.engine import unit_of_work
 from topup.db.repositories import OrderRepository, ticket_view
 from topup.db.schema import AgentPresenceRow, TicketMessageRow, TicketRow
 from topup.model import Priority, TicketStatus, TicketView
+from topup.pii import mask_pii
 from topup.presentation import order_snapshot, utcnow
 
 ONLINE_WITHIN = timedelta(seconds=60)
@@ -111,7 +112,8 @@ def post_agent_message(ticket_no: str, agent: str, text: str, engine: Engine | N
         row = _ticket(session, ticket_no)
         if row.status != TicketStatus.IN_PROGRESS.value or row.assigned_agent != agent:
             raise TicketConflict("claim the ticket first")
-        return _add_message(session, row, "agent", agent, text, delivered=False)
+        # An agent pasting a customer's card or phone number must not put it in the ticket or the chat.
+        return _add_message(session, row, "agent", agent, mask_pii(text), delivered=False)
 
 
 def take_undelivered(conversation_id: str, engine: Engine | None = None) -> list[LiveMessage]:
@@ -147,7 +149,7 @@ def relay_customer_message(conversation_id: str, text: str, engine: Engine | Non
     """A customer message during a takeover, for the agent's view; None if no agent holds the conversation."""
     with unit_of_work(engine) as session:
         row = _held_by_agent(session, conversation_id)
-        return None if row is None else _add_message(session, row, "customer", "", text, delivered=True)
+        return None if row is None else _add_message(session, row, "customer", "", mask_pii(text), delivered=True)
 
 
 def resolve(ticket_no: str, agent: str, resolution: str, engine: Engine | None = None) -> TicketView:
