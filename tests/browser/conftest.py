@@ -102,6 +102,7 @@ def _base_env(work: Path) -> dict:
     return {
         **os.environ,
         "TOPUP_DATABASE_URL": f"sqlite:///{work}/topup.db",
+        "TOPUP_OUTBOX_DIR": str(work / "outbox"),
         "RASA_TELEMETRY_ENABLED": "false",
         # Agents are "on duty" whenever the suite runs, so the handoff path does not depend on the clock.
         "TOPUP_BUSINESS_HOURS": "00:00-23:59",
