@@ -98,6 +98,9 @@ def mask_pii(text: str | None) -> str:
     return out
 
 
+_TRACEBACKS = logging.Formatter()
+
+
 class PiiLogFilter(logging.Filter):
     """Masks card and mobile numbers in a record's final message, whatever logger or library wrote it.
 
@@ -112,6 +115,9 @@ class PiiLogFilter(logging.Filter):
         masked = mask_pii(message)
         if masked != message:
             record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:
+            # Formatters cache the traceback text here and reuse it, so masking it now covers every handler.
+            record.exc_text = _TRACEBACKS.formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = mask_pii(record.exc_text)
         return True

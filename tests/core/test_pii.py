@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 import pytest
 
@@ -123,3 +124,13 @@ def test_install_log_filter_is_idempotent_and_masks_handler_output() -> None:
         assert lines == ["phone *******5678"]
     finally:
         logger.removeHandler(handler)
+
+
+def test_log_filter_masks_exception_text() -> None:
+    try:
+        raise ValueError("bad card 6222021234567890123")
+    except ValueError:
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", None, sys.exc_info())
+    PiiLogFilter().filter(record)
+    formatted = logging.Formatter().format(record)
+    assert "622202*********0123" in formatted and "6222021234567890123" not in formatted
