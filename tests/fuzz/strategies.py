@@ -21,6 +21,14 @@ def fuzz_settings(max_examples: int) -> settings:
     )
 
 
+class Said(str):
+    """A message whose repr stays short in failure reports: some are 100,000 characters long."""
+
+    def __repr__(self) -> str:
+        text = str(self)
+        return repr(text) if len(text) <= 200 else f"Said({text[:60]!r} ... {len(text)} characters ... {text[-20:]!r})"
+
+
 CONTROL = "".join(chr(c) for c in range(32)) + "\x7f\x85\x9b"
 BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
 ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
@@ -63,10 +71,10 @@ def _repeat(chunk: str, length: int) -> str:
 def huge(min_size: int = 10_000, max_size: int = 100_000) -> st.SearchStrategy[str]:
     """A short hostile chunk repeated to 10,000-100,000 characters (drawing that many would be slow)."""
     chunks = st.one_of(mixed, binary_ish, st.sampled_from(ATTACKS + WORDS))
-    return st.builds(_repeat, chunks, st.integers(min_size, max_size))
+    return st.builds(_repeat, chunks, st.integers(min_size, max_size)).map(Said)
 
 
 def hostile_texts(with_huge: bool = True) -> st.SearchStrategy[str]:
     """Empty, whitespace-only, any Unicode, domain words mixed with attacks and odd characters, binary, huge."""
     parts = [st.just(""), whitespace_only, any_unicode, mixed, mixed, binary_ish]
-    return st.one_of(*parts, huge()) if with_huge else st.one_of(*parts)
+    return (st.one_of(*parts, huge()) if with_huge else st.one_of(*parts)).map(Said)
