@@ -14,6 +14,7 @@ from actions.digressions import ActionFallback, ActionSetIdle
 from actions.handoff import ActionHandoff, ActionRequestHuman, handoff_reason
 from actions.verification import ActionVerifyOrder
 from topup.model import TicketView
+from topup.services import outbox
 from topup.services.handoff import list_tickets
 
 ORDER = "KM20261127004215"
@@ -154,9 +155,20 @@ async def test_huge_message_is_truncated_in_the_transcript(db: Engine) -> None:
     assert len(only_ticket(db).details["transcript"][-1]["text"]) == 2000
 
 
-async def test_database_down_gives_handoff_failed(db_down: str) -> None:
+async def test_database_down_keeps_the_handoff_on_disk_and_says_so(db_down: str) -> None:
     slots = await hand_off()
-    assert slots == {"awaiting": None, "next_move": "handoff_failed"}
+    assert (slots["next_move"], slots["awaiting"]) == ("handoff_queued", "handed_off")
+    assert "ticket_no" not in slots  # no number is promised before the ticket exists
+    queued = outbox.pending()
+    assert len(queued) == 1 and "还是不行" in queued[0].read_text(encoding="utf-8")
+
+
+async def test_database_and_disk_both_down_gives_handoff_failed(db_down: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(outbox, "enqueue", disk_full)
+    assert await hand_off() == {"awaiting": None, "next_move": "handoff_failed"}
 
 
 async def test_service_raising_gives_handoff_failed(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import tempfile
+from contextlib import suppress
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -29,8 +30,9 @@ from topup.services.handoff import HandoffRequest, dedupe_key, hand_off
 logger = logging.getLogger(__name__)
 
 # What "the database is unreachable" looks like through SQLAlchemy (connection refused or dropped, a
-# statement timeout, a full pool). Anything else (a constraint, bad data) is a bug and is not queued.
-DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout)
+# statement timeout, a full pool), or for SQLite, its file's folder (OSError). Anything else (a constraint,
+# bad data) is a bug and is not queued: the customer is told the handoff failed.
+DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout, OSError)
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,12 @@ def enqueue(request: HandoffRequest, now: datetime | None = None, directory: Pat
 
 
 def pending(directory: Path | None = None) -> list[Path]:
-    return sorted(_spool(directory).glob("handoff-*.json"), key=lambda p: p.stat().st_mtime)
+    """Queued files, oldest first; one another action server delivers while we list them is left out."""
+    found = []
+    for path in _spool(directory).glob("handoff-*.json"):
+        with suppress(FileNotFoundError):
+            found.append((path.stat().st_mtime, path))
+    return [path for _, path in sorted(found)]
 
 
 def flush(engine: Engine | None = None, directory: Path | None = None, limit: int = 200) -> FlushResult:
@@ -97,7 +104,8 @@ def flush(engine: Engine | None = None, directory: Path | None = None, limit: in
             continue
         except (ValueError, KeyError, TypeError):
             logger.error("unreadable queued handoff %s kept aside as .bad", path.name)
-            path.rename(path.with_suffix(".bad"))
+            with suppress(FileNotFoundError):  # another action server put it aside first
+                path.rename(path.with_suffix(".bad"))
             continue
         try:
             result = hand_off(request, now=requested_at, engine=engine)
