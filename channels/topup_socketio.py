@@ -10,6 +10,7 @@ address comes from the handshake's Sanic request.
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -52,6 +53,25 @@ def _message_text(value: object) -> str:
     return ""
 
 
+def share_across_servers(sio: Any) -> None:  # noqa: ANN401 - a socketio.AsyncServer
+    """With TOPUP_REDIS_URL set, emits go through Redis to whichever Rasa server holds the customer's socket.
+
+    An agent's reply reaches Rasa's execute endpoint on any server (the web app goes through the balancer);
+    without a shared message queue that server would emit into an empty room and the customer would never see
+    it. Rasa creates the AsyncServer itself, so its manager is swapped before the first connection initialises it.
+    """
+    url = os.environ.get("TOPUP_REDIS_URL")
+    if not url:
+        return
+    from socketio import AsyncRedisManager
+
+    manager = AsyncRedisManager(url, channel="topup-socketio")
+    manager.set_server(sio)
+    sio.manager = manager
+    sio.manager_initialized = False
+    logger.info("socket.io messages shared across Rasa servers through Redis")
+
+
 class PersistentSocketIOInput(SocketIOInput):
     """Same channel, name and events as SocketIOInput; limits are read from the environment at server start."""
 
@@ -62,6 +82,7 @@ class PersistentSocketIOInput(SocketIOInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = super().blueprint(on_new_message)
         sio = self.sio
+        share_across_servers(sio)
         namespace = self.namespace
         original_connect = sio.handlers[namespace or "/"]["connect"]
 

@@ -1,0 +1,51 @@
+"""A customer's browser on one Rasa server, an agent's reply arriving through the other (the console reaches Rasa
+through the balancer): the message still reaches the browser, through the socket.io message queue in Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import aiohttp
+import socketio
+
+from tests.scaleout.conftest import Cluster
+
+OFFER = "要不要我帮您转人工客服？"  # domain.yml utter_offer_human
+
+
+async def _customer_and_agent(cluster: Cluster, session_id: str) -> tuple[list[dict], float]:
+    received: asyncio.Queue[dict] = asyncio.Queue()
+    confirmed = asyncio.Event()
+    client = socketio.AsyncClient(reconnection=False)
+    client.on("bot_uttered", received.put)
+
+    @client.on("session_confirm")
+    async def _confirm(_: object) -> None:
+        confirmed.set()
+
+    # Long-polling: the socket.io client's WebSocket transport needs a newer aiohttp than Rasa 3.6 allows.
+    await client.connect(cluster.rasa[0].url, transports=["polling"], socketio_path="/socket.io")
+    try:
+        await client.emit("session_request", {"session_id": session_id})
+        await asyncio.wait_for(confirmed.wait(), 20)
+        await client.emit("user_uttered", {"message": "你好", "session_id": session_id})
+        greeting = await asyncio.wait_for(received.get(), 60)
+
+        started = time.monotonic()
+        url = f"{cluster.rasa[1].url}/conversations/{session_id}/execute"
+        params = {"output_channel": "latest", "token": cluster.env["RASA_TOKEN"]}
+        async with aiohttp.ClientSession() as http, http.post(url, params=params,
+                                                               json={"name": "utter_offer_human"}) as answer:
+            assert answer.status == 200, await answer.text()
+        relayed = await asyncio.wait_for(received.get(), 10)
+        return [greeting, relayed], time.monotonic() - started
+    finally:
+        await client.disconnect()
+
+
+def test_a_message_sent_through_the_other_server_reaches_the_customers_socket(cluster: Cluster) -> None:
+    messages, seconds = asyncio.run(_customer_and_agent(cluster, f"so-sio-{time.time_ns()}"))
+    assert "小卡" in messages[0]["text"]
+    assert messages[1]["text"] == OFFER
+    print(f"delivered across servers in {seconds * 1000:.0f} ms")
