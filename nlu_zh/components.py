@@ -13,6 +13,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from nlu_zh.normalise import normalise_entity, normalise_text
+from topup.pii import MASKED_CARD
 
 
 class _Stateless(GraphComponent):
@@ -51,6 +52,14 @@ class ChineseTextNormalizer(_Stateless):
         return messages
 
 
+def _inside_masked_card(entity: dict, text: str) -> bool:
+    """A number the channel guard masked as 622202*********0123: none of its digits is an entity."""
+    start, end = entity.get("start"), entity.get("end")
+    if not isinstance(start, int) or not isinstance(end, int):
+        return False
+    return any(m.start() <= start and end <= m.end() for m in MASKED_CARD.finditer(text))
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
 class EntityValueNormalizer(_Stateless):
     """Canonical entity values for the slots: KM + 14 digits, a 4-digit tail, an amount as a number,
@@ -58,7 +67,8 @@ class EntityValueNormalizer(_Stateless):
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
-            entities = message.get(ENTITIES) or []
+            text = message.get(TEXT) or ""
+            entities = [e for e in message.get(ENTITIES) or [] if not _inside_masked_card(e, text)]
             for entity in entities:
                 entity["value"] = normalise_entity(entity["entity"], str(entity.get("value", "")))
             message.set(ENTITIES, entities, add_to_output=True)

@@ -20,6 +20,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 
 from topup import config
+from topup.pii import install_log_filter
 from topup.services import outbox
 
 logger = logging.getLogger("topup.action_server")
@@ -75,6 +76,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default=config.bind_host())
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s")
+    install_log_filter()  # card and mobile numbers masked in every log line, tracebacks included
     app = build_app()
     logger.info("action server on http://%s:%d", args.host, args.port)
     app.run(host=args.host, port=args.port, workers=1, access_log=False, motd=False)

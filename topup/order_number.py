@@ -7,6 +7,8 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
+from topup.pii import MASKED_CARD
+
 ORDER_PREFIX = "KM"
 _SEPARATORS = re.compile(r"[\s\-_—–·.、,，:：#＃/]+")
 _CANONICAL = re.compile(r"^KM(\d{8})(\d{6})$", re.ASCII)
@@ -87,6 +89,7 @@ _TAIL = re.compile(r"(?<!\d)(\d{4}|1\d{10})(?!\d)")
 def extract_phone_tail(text: str | None) -> str | None:
     """The 4-digit phone tail a customer typed (or the last 4 of a full 11-digit number)."""
     folded = unicodedata.normalize("NFKC", text or "")
+    folded = MASKED_CARD.sub(" ", folded)  # 622202*********0123 is a card, not a tail 0123
     folded = re.sub(r"(?<=\d)[\s\-](?=\d)", "", folded)
     found = _TAIL.findall(folded)
     if len(found) != 1:

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from topup.db.engine import create_schema, get_engine
+from topup.db import migrate
 from topup.ratelimit import LOGIN_RATE_DEFAULT, LOGIN_RATE_ENV, limiter_from_env
 from web import api, auth, events, pages
 from web.rasa import RasaClient
@@ -33,7 +33,7 @@ async def _no_favicon(request: web.Request) -> web.Response:
 
 async def _start(app: web.Application) -> None:
     # Idempotent, so a fresh install answers instead of failing on missing tables.
-    await asyncio.to_thread(lambda: create_schema(get_engine()))
+    await asyncio.to_thread(migrate.upgrade)  # the same Alembic migrations the run command applies
     await app[api.RASA].start()
     await app[events.FEED].start()
 

@@ -228,3 +228,11 @@ def test_order_then_tail_pipeline_as_verification_action_does(text: str) -> None
 )
 def test_mask_phone(phone: str | None, masked: str) -> None:
     assert mask_phone(phone) == masked
+
+
+def test_a_masked_card_is_not_a_phone_tail() -> None:
+    from topup.order_number import extract_phone_tail
+
+    assert extract_phone_tail("卡号 622202*********0123") is None
+    assert extract_phone_tail("卡号 622202*********0123，尾号 3821") == "3821"
+    assert extract_phone_tail("*******5678") == "5678"

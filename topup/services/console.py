@@ -153,7 +153,7 @@ def relay_customer_message(conversation_id: str, text: str, engine: Engine | Non
 
 
 def resolve(ticket_no: str, agent: str, resolution: str, engine: Engine | None = None) -> TicketView:
-    now = utcnow()
+    now, resolution = utcnow(), mask_pii(resolution)
     with unit_of_work(engine) as session:
         row = _ticket(session, ticket_no)
         if row.status == TicketStatus.RESOLVED.value:
