@@ -82,7 +82,8 @@ def test_tracker_holds_every_turn_in_order(servers: Servers) -> None:
     sender = "e2e-tracker"
     for text in ["你好", "帮我查下订单 KM20261127003390", "7788"]:
         servers.say(sender, text)
-    tracker = requests.get(f"{servers.rasa_url}/conversations/{sender}/tracker?token={servers.env['RASA_TOKEN']}", timeout=10).json()
+    url = f"{servers.rasa_url}/conversations/{sender}/tracker"
+    tracker = requests.get(url, params={"token": servers.env["RASA_TOKEN"]}, timeout=10).json()
     users = [e["text"] for e in tracker["events"] if e["event"] == "user"]
     assert users == ["你好", "帮我查下订单 KM20261127003390", "7788"]
     assert tracker["slots"]["verified"] is True

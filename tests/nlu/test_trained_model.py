@@ -58,7 +58,8 @@ def test_noisy_complaints_are_complaints(parse, text: str) -> None:  # noqa: ANN
     assert parse(text)["intent"]["name"] in COMPLAINTS
 
 
-@pytest.mark.parametrize("text", ["卡号 622202*********0123 扣了两次", "622202*********0123", "用的卡622202*********0123"])
+@pytest.mark.parametrize("text", ["卡号 622202*********0123 扣了两次", "622202*********0123",
+                                  "用的卡622202*********0123"])
 def test_a_masked_card_number_gives_no_phone_tail(parse, text: str) -> None:  # noqa: ANN001
     """The channel guard masks cards as first 6 + last 4: those last 4 digits are not the customer's tail."""
     assert "phone_last4" not in entities(parse(text))
