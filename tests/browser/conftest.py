@@ -144,7 +144,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
             report.sections.append(("Rasa socket.io channel", SOCKETIO_HINT))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def console_secret() -> Iterator[str]:
     """One session-signing secret for the servers and this process (tests forge expired cookies with it).
 
@@ -160,7 +160,7 @@ def console_secret() -> Iterator[str]:
         os.environ["TOPUP_CONSOLE_SECRET"] = previous
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def web_only(tmp_path_factory: pytest.TempPathFactory, console_secret: str) -> Iterator[Site]:
     """The web app on its own database; Rasa's address points at a closed port (Rasa is "down")."""
     work = tmp_path_factory.mktemp("web")
@@ -175,7 +175,7 @@ def web_only(tmp_path_factory: pytest.TempPathFactory, console_secret: str) -> I
         _stop([web])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory, console_secret: str) -> Iterator[Site]:
     """Action server + Rasa (socket.io channel, HTTP API) + web, sharing one orders/tickets database."""
     if not MODEL.exists():
@@ -210,13 +210,16 @@ def stack(tmp_path_factory: pytest.TempPathFactory, console_secret: str) -> Iter
         _stop(procs)
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an event loop running in this thread while it is
+# open, and every asyncio test collected after the browser tests would fail ("cannot be called from a running
+# event loop"). Closing it when the browser package is done keeps the rest of the suite order-independent.
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as pw:
         yield pw
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
     yield browser
@@ -232,7 +235,7 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
     ctx.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
