@@ -32,12 +32,20 @@ async def _customer_and_agent(cluster: Cluster, session_id: str) -> tuple[list[d
         await client.emit("user_uttered", {"message": "你好", "session_id": session_id})
         greeting = await asyncio.wait_for(received.get(), 60)
 
-        started = time.monotonic()
-        url = f"{cluster.rasa[1].url}/conversations/{session_id}/execute"
         params = {"output_channel": "latest", "token": cluster.env["RASA_TOKEN"]}
-        async with aiohttp.ClientSession() as http, http.post(url, params=params,
-                                                               json={"name": "utter_offer_human"}) as answer:
-            assert answer.status == 200, await answer.text()
+        async with aiohttp.ClientSession() as http:
+            # Rasa sends replies while it works and stores the turn after: wait until the other server sees it.
+            tracker_url = f"{cluster.rasa[1].url}/conversations/{session_id}/tracker"
+            for _ in range(100):
+                async with http.get(tracker_url, params={"token": params["token"]}) as answer:
+                    events = (await answer.json()).get("events") or []
+                if any(e.get("event") == "user" for e in events):
+                    break
+                await asyncio.sleep(0.1)
+            started = time.monotonic()
+            url = f"{cluster.rasa[1].url}/conversations/{session_id}/execute"
+            async with http.post(url, params=params, json={"name": "utter_offer_human"}) as answer:
+                assert answer.status == 200, await answer.text()
         relayed = await asyncio.wait_for(received.get(), 10)
         return [greeting, relayed], time.monotonic() - started
     finally:
