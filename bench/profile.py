@@ -36,9 +36,9 @@ def py_spy() -> str:
 
 
 def record(pid: int, seconds: int, out: Path) -> subprocess.Popen:
-    """py-spy in raw (collapsed stack) format, idle frames left out, native threads of this process only."""
+    """py-spy in raw (collapsed stack) format; blocking sampling (non-blocking reads give torn stacks)."""
     return subprocess.Popen([py_spy(), "record", "--pid", str(pid), "--duration", str(seconds), "--rate", "100",
-                             "--format", "raw", "--output", str(out), "--nonblocking"],
+                             "--format", "raw", "--output", str(out)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
 
 
@@ -81,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=40)
     parser.add_argument("--customers", type=int, default=10)
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "bench")
+    parser.add_argument("--keep", action="store_true", help="keep the raw py-spy stacks (printed path)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="topup-profile-"))
@@ -108,7 +109,10 @@ def main(argv: list[str] | None = None) -> int:
         lines += _table("self (where the CPU actually is)", own, total)
     (args.out / "PROFILE.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {args.out / 'PROFILE.md'}")
-    shutil.rmtree(work, ignore_errors=True)
+    if args.keep:
+        print(f"raw stacks in {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

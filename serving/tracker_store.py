@@ -1,0 +1,116 @@
+"""Rasa's SQL tracker store with the conversation kept in memory between its messages.
+
+Every message makes Rasa's SQLTrackerStore read the whole conversation back, decode every event from JSON
+and rebuild the tracker event by event (looking each event's class up among all Event subclasses), then
+write the new events: under load that was a quarter of the Rasa server's time, growing with the length of
+the conversation (bench/profile.py). This store keeps the tracker it saved and hands it back on the next
+message if, and only if, the database still ends where it left it: one indexed `max(id)` query instead of
+reading and rebuilding everything. Another Rasa server writing to the conversation, a failed turn that
+never saved, a new session: any of these and the tracker is read from the database as before.
+
+SQLite databases also get a pooled connection (not one per query) with WAL and synchronous=NORMAL (no fsync
+per turn; still crash-safe).
+
+endpoints.yml: tracker_store: {type: serving.tracker_store.CachedSQLTrackerStore, dialect: ..., url: ..., db: ...}
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections import OrderedDict
+from typing import Any, NamedTuple
+
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import SessionStarted
+from rasa.shared.core.trackers import DialogueStateTracker
+
+logger = logging.getLogger(__name__)
+
+
+def cache_size() -> int:
+    return int(os.environ.get("TOPUP_TRACKER_CACHE_SIZE", "5000"))
+
+
+class _Entry(NamedTuple):
+    tracker: DialogueStateTracker
+    last_id: int | None  # the database's last event id for the conversation when this server saved it
+    saved: int  # how many of tracker.events are in the database
+
+
+class CachedSQLTrackerStore(SQLTrackerStore):
+    """SQLTrackerStore that skips re-reading a conversation nobody else changed since this server saved it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._cache: OrderedDict[str, _Entry] = OrderedDict()
+        self._lent: dict[str, _Entry] = {}  # handed out by retrieve(), coming back through save()
+        if self.engine.dialect.name == "sqlite":
+            # SQLAlchemy 1.4 opens and closes a SQLite file connection per session (NullPool): a pooled one
+            # instead, with WAL and synchronous=NORMAL set once per connection.
+            url = self.engine.url
+            self.engine.dispose()
+            self.engine = sa.create_engine(url, poolclass=sa.pool.QueuePool, pool_size=2, max_overflow=4,
+                                           connect_args={"check_same_thread": False, "timeout": 15})
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+
+    def _last_id(self, sender_id: str) -> int | None:
+        with self.session_scope() as session:
+            return session.query(sa.func.max(self.SQLEvent.id)).filter(self.SQLEvent.sender_id == sender_id).scalar()
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        entry = self._cache.pop(sender_id, None)  # the caller owns the tracker now
+        last_id = self._last_id(sender_id)
+        if last_id is None:
+            return None  # a new conversation: nothing to read
+        if entry is not None and entry.last_id == last_id:
+            self._lent[sender_id] = entry
+            return entry.tracker
+        return await super().retrieve(sender_id)
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        entry = self._lent.pop(tracker.sender_id, None) or self._cache.get(tracker.sender_id)
+        events = list(tracker.events)
+        if entry is not None and entry.tracker is tracker:
+            await self.stream_events(tracker)
+            last_id = self._append(tracker, events[entry.saved:]) or entry.last_id
+        else:
+            await super().save(tracker)
+            last_id = self._last_id(tracker.sender_id)
+        # A tracker that spans a new session holds events a fresh read would not: let the database decide.
+        if sum(isinstance(e, SessionStarted) for e in events) > 1:
+            self._cache.pop(tracker.sender_id, None)
+            return
+        self._cache[tracker.sender_id] = _Entry(tracker, last_id, len(events))
+        self._cache.move_to_end(tracker.sender_id)
+        while len(self._cache) > cache_size():
+            self._cache.popitem(last=False)
+
+    def _append(self, tracker: DialogueStateTracker, events: list[Any]) -> int | None:
+        """Store the new events as SQLTrackerStore.save does; the last one's id (None if there were none)."""
+        if not events:
+            return None
+        with self.session_scope() as session:
+            rows = []
+            for event in events:
+                data = event.as_dict()
+                rows.append(self.SQLEvent(
+                    sender_id=tracker.sender_id, type_name=event.type_name, timestamp=data.get("timestamp"),
+                    intent_name=data.get("parse_data", {}).get("intent", {}).get("name"),
+                    action_name=data.get("name"), data=json.dumps(data),
+                ))
+            session.add_all(rows)
+            session.flush()
+            last_id = max(row.id for row in rows)
+            session.commit()
+            return last_id
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:  # noqa: ANN401
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
