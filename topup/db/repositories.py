@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from topup.db.schema import NoticeRow, OrderRow, SecurityEventRow, TicketRow
 from topup.model import (
@@ -45,7 +45,9 @@ class OrderRepository:
         self.session = session
 
     def get(self, order_no: str) -> OrderFacts | None:
-        row = self.session.execute(select(OrderRow).where(OrderRow.order_no == order_no)).scalar_one_or_none()
+        # One round trip: the order with its payments joined (a separate SELECT for them cost a second one).
+        statement = select(OrderRow).options(joinedload(OrderRow.payments)).where(OrderRow.order_no == order_no)
+        row = self.session.execute(statement).unique().scalar_one_or_none()
         return None if row is None else _facts(row)
 
     def latest_for_phone(self, phone: str) -> str | None:
