@@ -1,7 +1,7 @@
 # The two commands that matter: `make run` and `make test` (see README.md).
 SHELL := /bin/bash
 
-.PHONY: run run-scaled test setup train shell tickets lint clean eval-nlu bench
+.PHONY: run run-scaled test setup train shell tickets lint clean eval-nlu bench profile
 
 run:
 	bash scripts/run.sh
@@ -36,3 +36,7 @@ eval-nlu: setup
 
 bench: train
 	. scripts/env.sh && python -m bench --out reports/bench
+
+# Where the time goes: py-spy on the Rasa and action servers under saturation load -> reports/bench/PROFILE.md
+profile: train
+	. scripts/env.sh && python -m bench.profile --out reports/bench
