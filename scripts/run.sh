@@ -16,8 +16,8 @@ pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
-start_rasa() {  # port log
-  python -m serving.rasa_server run --enable-api --auth-token "$RASA_TOKEN" -i "$TOPUP_BIND_HOST" \
+start_rasa() {  # port log (SANIC_WORKERS: processes per Rasa server; Rasa allows more than 1 only with Redis locks)
+  SANIC_WORKERS="${TOPUP_RASA_WORKERS:-1}" python -m serving.rasa_server run --enable-api --auth-token "$RASA_TOKEN" -i "$TOPUP_BIND_HOST" \
     --port "$1" --model models/topup.tar.gz \
     --endpoints endpoints.yml --credentials credentials.yml --cors "*" >"$2" 2>&1 &
   pids+=($!)
