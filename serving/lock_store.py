@@ -109,14 +109,18 @@ class AtomicRedisLockStore(RedisLockStore):
     ) -> AsyncGenerator[TicketLock, None]:
         wait = poll_seconds() if wait_time_in_seconds is None else wait_time_in_seconds
         try:
-            self.red.ping()
-        except redis.RedisError as error:
+            ticket = self.issue_ticket(conversation_id, lock_lifetime)
+        except LockError as error:
+            if not isinstance(error.__cause__, redis.RedisError):
+                raise
             # Redis is down: keep answering, one message per conversation within this server (what a single
             # server guarantees anyway), and say loudly that servers no longer coordinate.
-            logger.error("lock store: Redis unreachable (%s); locking within this server only", error)
+            logger.error("lock store: Redis unreachable (%s); locking within this server only", error.__cause__)
             local = self._local_locks.setdefault(conversation_id, asyncio.Lock())
             async with local:
                 yield TicketLock(conversation_id)
             return
-        async with super().lock(conversation_id, lock_lifetime, wait) as lock:
-            yield lock
+        try:  # LockStore.lock, with the ticket taken above
+            yield await self._acquire_lock(conversation_id, ticket, wait)
+        finally:
+            self.cleanup(conversation_id, ticket)

@@ -293,3 +293,22 @@ def test_endpoint_config_key_prefix_is_kept(prefix: str) -> None:
     assert store.key_prefix == f"{prefix}:lock:"
     assert store.issue_ticket("conv") == 0
     assert stored_tickets(atomic(prefix), "conv") == [0]
+
+
+async def test_with_redis_down_messages_are_still_locked_within_the_server() -> None:
+    """No Redis: no LockError for the customer; one message of a conversation at a time in this process."""
+    from serving.lock_store import AtomicRedisLockStore
+
+    store = AtomicRedisLockStore(host="127.0.0.1", port=1, socket_timeout=1)
+    inside, overlaps = 0, 0
+
+    async def turn() -> None:
+        nonlocal inside, overlaps
+        async with store.lock("down-conv"):
+            inside += 1
+            overlaps += inside > 1
+            await asyncio.sleep(0.01)
+            inside -= 1
+
+    await asyncio.gather(*(turn() for _ in range(5)))
+    assert overlaps == 0
