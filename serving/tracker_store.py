@@ -16,10 +16,12 @@ endpoints.yml: tracker_store: {type: serving.tracker_store.CachedSQLTrackerStore
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
 from collections import OrderedDict
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -38,6 +40,7 @@ class _Entry(NamedTuple):
     tracker: DialogueStateTracker
     last_id: int | None  # the database's last event id for the conversation when this server saved it
     saved: int  # how many of tracker.events are in the database
+    sessions: int  # SessionStarted events among them
 
 
 class CachedSQLTrackerStore(SQLTrackerStore):
@@ -73,18 +76,21 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         entry = self._lent.pop(tracker.sender_id, None) or self._cache.get(tracker.sender_id)
-        events = list(tracker.events)
-        if entry is not None and entry.tracker is tracker:
+        count = len(tracker.events)
+        if entry is not None and entry.tracker is tracker and entry.saved <= count:
             await self.stream_events(tracker)
-            last_id = self._append(tracker, events[entry.saved:]) or entry.last_id
+            new = list(itertools.islice(tracker.events, entry.saved, None))  # only these: O(1) per message
+            last_id = self._append(tracker, new) or entry.last_id
+            sessions = entry.sessions + _sessions(new)
         else:
             await super().save(tracker)
             last_id = self._last_id(tracker.sender_id)
+            sessions = _sessions(tracker.events)
         # A tracker that spans a new session holds events a fresh read would not: let the database decide.
-        if sum(isinstance(e, SessionStarted) for e in events) > 1:
+        if sessions > 1:
             self._cache.pop(tracker.sender_id, None)
             return
-        self._cache[tracker.sender_id] = _Entry(tracker, last_id, len(events))
+        self._cache[tracker.sender_id] = _Entry(tracker, last_id, count, sessions)
         self._cache.move_to_end(tracker.sender_id)
         while len(self._cache) > cache_size():
             self._cache.popitem(last=False)
@@ -107,6 +113,10 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             last_id = max(row.id for row in rows)
             session.commit()
             return last_id
+
+
+def _sessions(events: Iterable[Any]) -> int:
+    return sum(1 for event in events if isinstance(event, SessionStarted))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:  # noqa: ANN401

@@ -19,7 +19,16 @@ from hypothesis import strategies as st
 from rasa.core.policies.rule_policy import RULES, RulePolicy
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionReverted,
+    Event,
+    Restarted,
+    SessionStarted,
+    SlotSet,
+    UserUtteranceReverted,
+    UserUttered,
+)
 from rasa.shared.core.slots import Slot
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -79,6 +88,17 @@ def _tracker(sender: str, events: list[Event], domain: Domain) -> DialogueStateT
     return DialogueStateTracker.from_events(sender, events, domain.slots)
 
 
+def _growing(sender: str, events: list[Event], domain: Domain) -> Iterator[DialogueStateTracker]:
+    """One tracker object, fed the events one by one as the processor does, at each point where it predicts.
+    This is the path where the policy carries its replay forward instead of starting again."""
+    tracker = DialogueStateTracker(sender, domain.slots)
+    for index, event in enumerate(events):
+        if isinstance(event, ActionExecuted) and index:
+            yield tracker
+        tracker.update(event)
+    yield tracker
+
+
 def test_the_window_is_the_longest_rule(trained) -> None:  # noqa: ANN001
     windowed, _, _ = trained
     lengths = [len(json.loads(key)) for key in windowed.lookup[RULES]]
@@ -95,6 +115,8 @@ def test_the_test_stories_predict_the_same_at_every_step(trained) -> None:  # no
         for prefix in _prefixes(list(tracker.events)):
             _same_prediction(windowed, stock, _tracker(tracker.sender_id, prefix, domain), domain)
             checked += 1
+        for growing in _growing(tracker.sender_id, list(tracker.events), domain):
+            _same_prediction(windowed, stock, growing, domain)
     assert checked > 200
 
 
@@ -105,8 +127,28 @@ def test_a_long_conversation_predicts_the_same_far_past_the_window(trained) -> N
     turns = sum(1 for event in events if isinstance(event, UserUttered))
     assert turns > 150
     prefixes = list(_prefixes(events))
-    for prefix in prefixes[:: max(1, len(prefixes) // 120)] + prefixes[-5:]:
+    for prefix in prefixes[:: max(1, len(prefixes) // 60)] + prefixes[-5:]:
         _same_prediction(windowed, stock, _tracker("long", prefix, domain), domain)
+    for number, growing in enumerate(_growing("long-growing", events, domain)):
+        if number % 3 == 0 or number > len(prefixes) - 5:
+            _same_prediction(windowed, stock, growing, domain)
+
+
+def test_a_rewritten_history_starts_the_replay_again(trained) -> None:  # noqa: ANN001
+    """Undo, rewind, restart and a new session change what came before: the replay must not just append them."""
+    windowed, stock, domain = trained
+    story = list(story_trackers(domain, ROOT / "tests")[0].events)
+    tails = [[UserUtteranceReverted()], [ActionReverted()], [Restarted()],
+             [SessionStarted(), ActionExecuted("action_listen")]]
+    for tail in tails:
+        tracker = _tracker(f"rewrite-{tail[0].type_name}", story, domain)
+        _same_prediction(windowed, stock, tracker, domain)
+        for event in tail:
+            tracker.update(event)
+        _same_prediction(windowed, stock, tracker, domain)
+        for event in story[-6:]:
+            tracker.update(event)
+            _same_prediction(windowed, stock, tracker, domain)
 
 
 def test_recent_states_are_the_tail_of_the_full_history(trained) -> None:  # noqa: ANN001
@@ -148,12 +190,15 @@ def _random_conversation(draw: st.DrawFn, domain: Domain) -> list[Event]:
     values = {slot.name: _values_for(slot) for slot in domain.slots}
     events: list[Event] = [ActionExecuted("action_session_start"), ActionExecuted("action_listen")]
     for _ in range(draw(st.integers(1, 60))):
-        kind = draw(st.sampled_from(["user", "user", "action", "action", "slot"]))
+        kind = draw(st.sampled_from(["user", "user", "action", "action", "slot", "slot", "rewrite"]))
         if kind == "user":
             intent = draw(st.sampled_from(intents))
             events.append(UserUttered(f"text {intent}", {"name": intent, "confidence": 1.0}))
         elif kind == "action":
             events.append(ActionExecuted(draw(st.sampled_from(actions))))
+        elif kind == "rewrite":
+            events.append(draw(st.sampled_from([UserUtteranceReverted(), ActionReverted(), Restarted(),
+                                                SessionStarted()])))
         else:
             name = draw(st.sampled_from(sorted(values)))
             events.append(SlotSet(name, draw(st.sampled_from(values[name]))))
@@ -170,5 +215,7 @@ def test_random_conversations_predict_the_same(trained) -> None:  # noqa: ANN001
     def check(events: list[Event]) -> None:
         for prefix in _prefixes(events):
             _same_prediction(windowed, stock, _tracker("random", prefix, domain), domain)
+        for growing in _growing("random-growing", events, domain):
+            _same_prediction(windowed, stock, growing, domain)
 
     check()
