@@ -27,7 +27,7 @@ from bench.plot import latency_plot
 from bench.report import write_report
 from bench.targets import evaluate
 
-SECTIONS = ("training", "ours", "stock", "orders")
+SECTIONS = ("training", "ours", "workers", "stock", "orders")
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,18 @@ def _ours(plan: Plan, work: Path, results: dict) -> None:
         side["rss_at_end"] = stack.rss()
 
 
+def _workers(plan: Plan, work: Path, results: dict) -> None:
+    """The same load on one Rasa server with two Sanic workers and the Redis lock store (the scaled shape's
+    process), for the targets one Rasa process cannot reach on this machine. Not a target row: the targets are
+    the embedded default's."""
+    if not servers.redis_reachable():
+        results["workers"] = {"skipped": "Redis is not reachable on 127.0.0.1:6379"}
+        return
+    with servers.ours(work / "workers", workers=2) as stack:
+        side = results["workers"] = {"rss_at_start": stack.rss(), "sanic_workers": 2}
+        side["runs"] = _load_runs(stack, load.OUR_PATHS, plan, f"bench{os.getpid()}")
+
+
 def _stock(plan: Plan, work: Path, results: dict) -> None:
     print("  stock: rasa init --no-prompt (creates and trains the stock bot)...", flush=True)
     project, seconds = servers.init_stock(work)
@@ -121,7 +133,7 @@ def _orders(plan: Plan, work: Path, results: dict) -> None:
 
 
 RUNNERS: dict[str, Callable[[Plan, Path, dict], None]] = {
-    "training": _training, "ours": _ours, "stock": _stock, "orders": _orders,
+    "training": _training, "ours": _ours, "workers": _workers, "stock": _stock, "orders": _orders,
 }
 
 
@@ -169,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
         "notes": _notes(plan, sections),
         "errors": {},
     }
+    if "workers" not in sections:
+        results["workers"] = {"skipped": "not selected"}
     if "stock" not in sections:
         results["stock"] = {"skipped": "stock bot not run (--quick skips it)" if plan.quick else "not selected"}
     if "training" not in sections:

@@ -10,7 +10,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import ScalarFormatter  # noqa: E402
 
-STYLE = {"ours": ("#c33", "topup assistant"), "stock": ("#37a", "stock bot (rasa init)")}
+STYLE = {"ours": ("#c33", "topup assistant"), "workers": ("#e90", "topup, 2 workers + Redis locks"),
+         "stock": ("#37a", "stock bot (rasa init)")}
 
 
 def _paced(results: dict, side: str) -> list[dict]:

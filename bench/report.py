@@ -17,6 +17,9 @@ def _fmt(value: object, unit: str = "") -> str:
     return f"{value}{unit}"
 
 
+SIDES = ("ours", "workers", "stock")  # workers: ours with 2 Sanic workers and the Redis lock store
+
+
 def _table(header: list[str], rows: list[list[object]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     return lines + ["| " + " | ".join(_fmt(c) for c in row) + " |" for row in rows]
@@ -33,16 +36,17 @@ def _targets(results: dict) -> list[str]:
 
 def _runs(results: dict) -> list[str]:
     rows = []
-    for side in ("ours", "stock"):
+    for side in SIDES:
         for run in (results.get(side) or {}).get("runs", []):
             lat, rss = run["latency"], run.get("rss", {})
+            rasa, actions = rss.get("rasa_server") or {}, rss.get("action_server") or {}
             rows.append([side, run["name"], run["customers"], _fmt(run["pause_s"], " s"), run["messages"],
                          run["messages_per_s"], lat["p50_ms"], lat["p95_ms"], lat["p99_ms"], run["errors"],
                          run["empty_replies"], f"{run['conversations_as_expected']}/{run['conversations']}",
-                         (rss.get("rasa_server") or {}).get("rss_mb"), (rss.get("action_server") or {}).get("rss_mb")])
+                         rasa.get("tree_rss_mb"), rasa.get("tree_pss_mb"), actions.get("rss_mb")])
     header = ["bot", "run", "customers", "pause", "messages", "msg/s", "p50 ms", "p95 ms", "p99 ms", "errors",
-              "empty", "paths as expected", "Rasa RSS MB", "actions RSS MB"]
-    runs = [r for side in ("ours", "stock") for r in (results.get(side) or {}).get("runs", [])]
+              "empty", "paths as expected", "Rasa RSS MB", "Rasa PSS MB", "actions RSS MB"]
+    runs = [r for side in SIDES for r in (results.get(side) or {}).get("runs", [])]
     off = sum(r["conversations"] - r["conversations_as_expected"] for r in runs)
     verdict = f"**{off} conversations ended off their path.**" if off else "Every conversation ended as expected."
     return ["## Simulated customers (REST channel)", "", *_table(header, rows), "",
@@ -144,6 +148,11 @@ def write_report(results: dict, path: Path, plot_name: str) -> None:
              f"{meta['saturation_customers']} customers. Each run lasts {_fmt(meta['run_s'])} s after an "
              "unmeasured warm-up. Errors: HTTP error or timeout "
              f"({meta['request_timeout_s']:g} s); empty: the bot answered `[]`.", "",
+             "*workers* is ours with one change: the Rasa server runs 2 Sanic workers and locks conversations "
+             "through Redis (`serving.lock_store.AtomicRedisLockStore`), as each Rasa server of the scaled shape "
+             "can (`TOPUP_RASA_WORKERS=2 make run-scaled`); the embedded default cannot, having no Redis. It is "
+             "not in the targets, which are the embedded default's. RSS is per process tree; PSS counts the "
+             "memory the workers share once.", "",
              "The stock bot is `rasa init --no-prompt` as created (in-memory tracker store, no action server), "
              "replaying hello → I am sad → yes → bye with the same pacing and concurrency. The load client runs on "
              "the same machine and takes some of its CPU.", "", f"![latency against load]({plot_name})", ""]

@@ -63,18 +63,31 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _pss_kb(pid: int) -> int:
+    """Proportional set size: pages shared with other processes (libraries, forked memory) count in part."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
 def rss_mb(pid: int) -> dict[str, float]:
-    """VmRSS of the process and of the process with its descendants (Sanic may fork workers)."""
+    """VmRSS of the process and of the process with its descendants (Sanic may fork workers); and the tree's
+    PSS, which counts what the processes share once rather than once per process."""
     own = _vm_rss_kb(pid)
-    total, pending, seen = 0, [pid], set()
+    total, pss, pending, seen = 0, 0, [pid], set()
     while pending and len(seen) < 256:
         current = pending.pop()
         if current in seen:
             continue
         seen.add(current)
         total += _vm_rss_kb(current)
+        pss += _pss_kb(current)
         pending += _children(current)
-    return {"rss_mb": round(own / 1024, 1), "tree_rss_mb": round(total / 1024, 1)}
+    return {"rss_mb": round(own / 1024, 1), "tree_rss_mb": round(total / 1024, 1), "tree_pss_mb": round(pss / 1024, 1)}
 
 
 @dataclass
@@ -191,12 +204,25 @@ def init_db(env: dict[str, str]) -> None:
                    stdout=subprocess.DEVNULL, timeout=120)
 
 
+def redis_reachable() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 @contextmanager
-def ours(work: Path) -> Iterator[Stack]:
-    """Action server + Rasa on the trained model, SQLite orders/tickets/tracker in `work` (the embedded default)."""
+def ours(work: Path, workers: int = 1) -> Iterator[Stack]:
+    """Action server + Rasa on the trained model, SQLite orders/tickets/tracker in `work` (the embedded default).
+    With workers > 1: that many Sanic workers in the Rasa server, locking conversations through Redis (Rasa
+    allows several workers only with a shared lock store), as `TOPUP_RASA_WORKERS=2 make run-scaled` does."""
     work.mkdir(parents=True, exist_ok=True)
     rasa_port, action_port = free_port(), free_port()
     env = our_env(work, action_port)
+    if workers > 1:
+        env.update(SANIC_WORKERS=str(workers), LOCK_STORE_TYPE="serving.lock_store.AtomicRedisLockStore",
+                   LOCK_STORE_DB="4", TOPUP_REDIS_URL="redis://127.0.0.1:6379/4")
     init_db(env)
     servers: list[Server] = []
     try:
@@ -206,7 +232,7 @@ def ours(work: Path) -> Iterator[Stack]:
         servers.append(rasa)
         actions.wait_ready("/health")
         rasa.wait_ready("/status?token=" + env["RASA_TOKEN"])
-        yield Stack("ours", rasa, actions, env)
+        yield Stack("ours" if workers == 1 else "workers", rasa, actions, env)
     finally:
         for server in servers:
             server.stop()

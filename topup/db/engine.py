@@ -73,6 +73,25 @@ def _factory(engine: Engine) -> sessionmaker:
     return sessionmaker(bind=engine, future=True, expire_on_commit=False)
 
 
+@lru_cache(maxsize=8)
+def _reading_factory(engine: Engine) -> sessionmaker:
+    if engine.dialect.name == "postgresql":
+        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return sessionmaker(bind=engine, future=True, expire_on_commit=False)
+
+
+@contextmanager
+def reading(engine: Engine | None = None) -> Iterator[Session]:
+    """A session for reads alone. On PostgreSQL it runs in autocommit: no BEGIN and no COMMIT, two round trips
+    of five for an order lookup (reports/bench/FINDINGS.md). Each statement sees its own snapshot, which is all
+    a lookup needs. Nothing it adds or changes is saved."""
+    session: Session = _reading_factory(engine or get_engine())()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
 @contextmanager
 def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
     """A session that commits on success and rolls back on error: owned by services only."""

@@ -1,4 +1,4 @@
-"""Verified order lookup and diagnosis, as one unit of work per call."""
+"""Verified order lookup and diagnosis, one read-only session per call (topup.db.engine.reading)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
-from topup.db.engine import unit_of_work
+from topup.db.engine import reading
 from topup.db.repositories import NoticeRepository, OrderRepository
 from topup.diagnosis import Diagnosis, diagnose
 from topup.model import Complaint, Notice, OrderFacts
@@ -40,7 +40,7 @@ def look_up(
 ) -> LookupResult:
     """Verify ownership by phone tail, then diagnose with the notices active now."""
     now = now or utcnow()
-    with unit_of_work(engine) as session:
+    with reading(engine) as session:
         order = OrderRepository(session).get(order_no)
         if not _owned(order, phone_tail):
             return LookupResult(verified=False)
@@ -50,10 +50,10 @@ def look_up(
 
 
 def latest_order_no(phone: str, engine: Engine | None = None) -> str | None:
-    with unit_of_work(engine) as session:
+    with reading(engine) as session:
         return OrderRepository(session).latest_for_phone(phone)
 
 
 def active_notices(now: datetime | None = None, engine: Engine | None = None) -> list[Notice]:
-    with unit_of_work(engine) as session:
+    with reading(engine) as session:
         return NoticeRepository(session).active(now or utcnow())

@@ -1,0 +1,68 @@
+"""Read-only sessions on the real PostgreSQL: the lookup runs in autocommit, and writes elsewhere stay transactional
+on the same pooled connections."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import Engine
+
+from tests.services import services_mark, temporary_postgres_database
+from topup.db.engine import create_schema, get_engine, reading, unit_of_work
+from topup.db.schema import NoticeRow
+from topup.diagnosis import Kind
+from topup.model import Complaint
+from topup.services.lookup import look_up
+
+pytestmark = services_mark(postgres=True)
+ORDER = "KM20261127004215"
+
+
+@pytest.fixture
+def engine() -> Iterator[Engine]:
+    """Overrides the SQLite engine of tests/core/conftest.py, so add_order and add_notice write to PostgreSQL."""
+    with temporary_postgres_database("reading") as url:
+        eng = get_engine(url)
+        create_schema(eng)
+        yield eng
+        eng.dispose()
+        get_engine.cache_clear()
+
+
+def _autocommit(session: object) -> bool:
+    return bool(session.connection().connection.dbapi_connection.autocommit)  # type: ignore[attr-defined]
+
+
+def test_the_lookup_reads_order_and_notices_on_postgresql(
+    engine: Engine, add_order: Callable[..., str], add_notice: Callable[..., None], now: datetime
+) -> None:
+    add_order(paid_minutes_ago=45, product_type="游戏币")
+    add_notice("游戏币维护", now - timedelta(hours=1), now + timedelta(hours=2), product_type="游戏币")
+    result = look_up(ORDER, "3821", Complaint.RECHARGE_STUCK, now=now, engine=engine)
+    assert result.verified and result.diagnosis is not None
+    assert result.diagnosis.kind is Kind.PROCESSING_NOTICE
+    assert not look_up(ORDER, "0000", Complaint.RECHARGE_STUCK, now=now, engine=engine).verified
+
+
+def test_reading_is_autocommit_and_the_next_unit_of_work_is_a_transaction_again(engine: Engine, now: datetime) -> None:
+    for _ in range(3):  # the pool hands the same connection back and forth
+        with reading(engine) as session:
+            assert _autocommit(session)
+            assert session.execute(text("select 1")).scalar() == 1
+        with pytest.raises(RuntimeError), unit_of_work(engine) as session:
+            assert not _autocommit(session)
+            session.add(NoticeRow(kind="maintenance", title="回滚", starts_at=now, ends_at=now + timedelta(hours=1)))
+            session.flush()
+            raise RuntimeError("roll it back")
+        with reading(engine) as session:
+            assert session.execute(select(func.count()).select_from(NoticeRow)).scalar() == 0
+
+
+def test_reading_saves_nothing(engine: Engine, now: datetime) -> None:
+    with reading(engine) as session:
+        session.add(NoticeRow(kind="maintenance", title="不保存", starts_at=now, ends_at=now + timedelta(hours=1)))
+    with reading(engine) as session:
+        assert session.execute(select(func.count()).select_from(NoticeRow)).scalar() == 0
