@@ -43,14 +43,19 @@ def base_env() -> dict[str, str]:
     }
 
 
-def _vm_rss_kb(pid: int) -> int:
+def _proc_kb(path: str, field: str) -> int:
+    """A `field: N kB` line of a /proc file (0 when the process is gone)."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(field):
                 return int(line.split()[1])
     except (OSError, ValueError):
         pass
     return 0
+
+
+def _vm_rss_kb(pid: int) -> int:
+    return _proc_kb(f"/proc/{pid}/status", "VmRSS:")
 
 
 def _children(pid: int) -> list[int]:
@@ -65,13 +70,7 @@ def _children(pid: int) -> list[int]:
 
 def _pss_kb(pid: int) -> int:
     """Proportional set size: pages shared with other processes (libraries, forked memory) count in part."""
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return 0
+    return _proc_kb(f"/proc/{pid}/smaps_rollup", "Pss:")
 
 
 def rss_mb(pid: int) -> dict[str, float]:

@@ -50,7 +50,7 @@ _REWRITES_HISTORY = (Restarted, SessionStarted, ActionReverted, UserUtteranceRev
 
 def replay_size() -> int:
     """How many conversations keep their replay (least recently used go first)."""
-    return int(os.environ.get("TOPUP_RULE_REPLAYS", "2000"))
+    return int(os.environ.get("TOPUP_RULE_REPLAYS", "1000"))
 
 
 def recent_states(tracker: DialogueStateTracker, domain: Domain, window: int) -> list[State]:

@@ -99,7 +99,7 @@ def lean_events(tracker: Any) -> list[dict[str, Any]]:
         done, lean = 0, []
     lean.extend(lean_event(event.as_dict()) for event in itertools.islice(events, done, None))
     _LEAN[tracker.sender_id] = (count, events[-1] if count else None, lean)
-    while len(_LEAN) > int(os.environ.get("TOPUP_ACTION_EVENT_CACHE", "2000")):
+    while len(_LEAN) > int(os.environ.get("TOPUP_ACTION_EVENT_CACHE", "500")):
         _LEAN.popitem(last=False)
     return list(lean)
 

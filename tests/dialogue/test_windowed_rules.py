@@ -219,3 +219,12 @@ def test_random_conversations_predict_the_same(trained) -> None:  # noqa: ANN001
             _same_prediction(windowed, stock, growing, domain)
 
     check()
+
+
+def test_only_the_most_recent_conversations_keep_a_replay(trained, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    windowed, stock, domain = trained
+    monkeypatch.setenv("TOPUP_RULE_REPLAYS", "2")
+    stories = story_trackers(domain, ROOT / "tests")[:3]
+    for tracker in stories:
+        _same_prediction(windowed, stock, _tracker(f"lru-{tracker.sender_id}", list(tracker.events), domain), domain)
+    assert list(windowed._replays) == [f"lru-{tracker.sender_id}" for tracker in stories[1:]]

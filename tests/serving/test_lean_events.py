@@ -131,3 +131,12 @@ def test_each_call_converts_only_the_new_events_and_a_new_tracker_starts_over(do
     other = DialogueStateTracker.from_events("lean-growing", events[:61], domain.slots)
     other.update(SlotSet("next_move", "resolved"))  # same sender and length, different last event
     assert lean_events(other)[-1]["value"] == "resolved" and len(converted) == 183
+
+
+def test_only_the_most_recent_conversations_are_kept(domain: Domain, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOPUP_ACTION_EVENT_CACHE", "2")
+    monkeypatch.setattr(resilient_action, "_LEAN", type(resilient_action._LEAN)())
+    events = a_long_conversation(2)
+    for sender in ("first", "second", "third"):
+        assert len(lean_events(DialogueStateTracker.from_events(sender, events, domain.slots))) == len(events)
+    assert list(resilient_action._LEAN) == ["second", "third"]
