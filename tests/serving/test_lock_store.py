@@ -10,44 +10,15 @@ import asyncio
 import multiprocessing
 import threading
 import time
-import uuid
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-import redis
-from rasa.core.lock_store import LockError, LockStore, RedisLockStore
-from rasa.utils.endpoints import EndpointConfig
+from rasa.core.lock_store import LockError
 
 from serving.lock_store import STALE_LOCK_SECONDS, AtomicRedisLockStore
-from tests.services import REDIS_HOST, REDIS_PORT, require_services
-
-REDIS_DB = 7
-
-
-@pytest.fixture
-def prefix() -> Iterator[str]:
-    """A key prefix of our own; every key under it is deleted afterwards (nothing else in db 7 is touched)."""
-    require_services(postgres=False, redis=True)
-    name = "t" + uuid.uuid4().hex[:12]
-    yield name
-    with redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=REDIS_DB) as client:
-        for key in client.scan_iter(match=f"{name}:*"):
-            client.delete(key)
-
-
-def atomic(prefix: str) -> AtomicRedisLockStore:
-    return AtomicRedisLockStore(host=REDIS_HOST, port=REDIS_PORT, db=REDIS_DB, key_prefix=prefix)
-
-
-def stock(prefix: str) -> RedisLockStore:
-    return RedisLockStore(host=REDIS_HOST, port=REDIS_PORT, db=REDIS_DB, key_prefix=prefix)
-
-
-def stored_tickets(store: RedisLockStore, conversation: str) -> list[int]:
-    return [t.number for t in getattr(store.get_lock(conversation), "tickets", [])]
-
+from tests.serving.lockstores import atomic, stock, stored_tickets
 
 # --- (a) tickets: unique and consecutive under a real race -----------------------------------------------------
 
@@ -265,50 +236,3 @@ def test_stock_cleanup_deletes_a_lock_a_ticket_was_added_to_meanwhile(prefix: st
     assert finishing.get_lock("conv") is None  # deleted under the newcomer's feet
     with pytest.raises(LockError):
         asyncio.run(arriving._acquire_lock("conv", 0, 0.01))
-
-
-# --- (d) built by Rasa from endpoints.yml ----------------------------------------------------------------------
-
-
-def test_rasa_builds_it_from_an_endpoint_config(prefix: str) -> None:
-    config = EndpointConfig(url="127.0.0.1", port="6379", db=str(REDIS_DB),
-                            type="serving.lock_store.AtomicRedisLockStore")
-    store = LockStore.create(config)
-    assert isinstance(store, AtomicRedisLockStore)
-    connection = store.red.connection_pool.connection_kwargs
-    assert (connection["host"], connection["port"], connection["db"]) == ("127.0.0.1", 6379, REDIS_DB)
-    assert store.key_prefix == "topup:lock:"
-    conversation = f"{prefix}-endpoint"  # under the default prefix: deleted below by name
-    try:
-        assert store.issue_ticket(conversation) == 0
-        assert store.red.exists("topup:lock:" + conversation)
-    finally:
-        store.red.delete("topup:lock:" + conversation)
-
-
-def test_endpoint_config_key_prefix_is_kept(prefix: str) -> None:
-    config = EndpointConfig(url=REDIS_HOST, port=REDIS_PORT, db=REDIS_DB, key_prefix=prefix,
-                            type="serving.lock_store.AtomicRedisLockStore")
-    store = LockStore.create(config)
-    assert store.key_prefix == f"{prefix}:lock:"
-    assert store.issue_ticket("conv") == 0
-    assert stored_tickets(atomic(prefix), "conv") == [0]
-
-
-async def test_with_redis_down_messages_are_still_locked_within_the_server() -> None:
-    """No Redis: no LockError for the customer; one message of a conversation at a time in this process."""
-    from serving.lock_store import AtomicRedisLockStore
-
-    store = AtomicRedisLockStore(host="127.0.0.1", port=1, socket_timeout=1)
-    inside, overlaps = 0, 0
-
-    async def turn() -> None:
-        nonlocal inside, overlaps
-        async with store.lock("down-conv"):
-            inside += 1
-            overlaps += inside > 1
-            await asyncio.sleep(0.01)
-            inside -= 1
-
-    await asyncio.gather(*(turn() for _ in range(5)))
-    assert overlaps == 0
