@@ -4,39 +4,40 @@ SHELL := /bin/bash
 .PHONY: run run-scaled test setup train shell tickets lint clean eval-nlu bench profile
 
 run:
-	bash scripts/run.sh
+	bash ops/scripts/run.sh
 
-# The same assistant scaled out: PostgreSQL, Redis, 2 Rasa servers, 2 action servers (docs/DEPLOYMENT.md).
+# The same assistant scaled out: PostgreSQL, Redis, 2 Rasa servers, 2 action servers behind nginx
+# (docs/DEPLOYMENT.md). It needs its secrets and agent accounts set, and says which when they are not.
 run-scaled:
-	TOPUP_DEPLOYMENT=scaled bash scripts/run.sh
+	TOPUP_DEPLOYMENT=scaled TOPUP_DEMO_ORDERS="$${TOPUP_DEMO_ORDERS:-1}" bash ops/scripts/run.sh
 
 test:
-	bash scripts/test.sh
+	bash ops/scripts/test.sh
 
 setup:
-	bash scripts/setup.sh
+	bash ops/scripts/setup.sh
 
 train: setup
-	bash scripts/train.sh
+	bash ops/scripts/train.sh
 
 shell:
-	. scripts/env.sh && rasa shell --port 5006 --model models/topup.tar.gz --endpoints endpoints.yml --credentials credentials.yml
+	. ops/scripts/env.sh && rasa shell --port 5006 --model models/topup.tar.gz --endpoints endpoints.yml
 
 tickets:
-	. scripts/env.sh && python -m topup.cli tickets
+	.venv/bin/python -m topup.cli tickets
 
 lint:
-	. scripts/env.sh && ruff check .
+	.venv/bin/ruff check .
 
 clean:
 	rm -rf build var results models/*.tar.gz models/.inputs.sha
 
 eval-nlu: setup
-	. scripts/env.sh && python -m nlu_eval.compare --out reports/nlu
+	PATH="$$PWD/.venv/bin:$$PATH" python -m ops.nlu_eval.compare --out reports/nlu
 
 bench: train
-	. scripts/env.sh && python -m bench --out reports/bench
+	PATH="$$PWD/.venv/bin:$$PATH" python -m ops.bench --out reports/bench
 
 # Where the time goes: py-spy on the Rasa and action servers under saturation load -> reports/bench/PROFILE.md
 profile: train
-	. scripts/env.sh && python -m bench.profile --out reports/bench
+	PATH="$$PWD/.venv/bin:$$PATH" python -m ops.bench.profile --out reports/bench

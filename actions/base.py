@@ -12,6 +12,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from topup.app import App
+
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -19,6 +21,16 @@ T = TypeVar("T")
 async def off_loop(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run a blocking (database) call in a worker thread so the action server keeps serving."""
     return await asyncio.to_thread(func, *args, **kwargs)
+
+
+async def within_turn(app: App, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """A database call in a worker thread, waited for at most TOPUP_ACTION_DB_SECONDS.
+
+    Past that the action answers without it (asyncio.TimeoutError), before Rasa stops waiting for the action
+    server: the customer hears the truth quickly. The call itself runs on in its thread and its effect stands
+    (a handoff that times out is also queued on disk; the ticket service makes one ticket of both).
+    """
+    return await asyncio.wait_for(off_loop(func, *args, **kwargs), timeout=app.settings.action_db_seconds)
 
 
 def latest_intent(tracker: Tracker) -> str | None:
@@ -43,6 +55,11 @@ def branch(next_move: str, awaiting: str | None = None, **slots: Any) -> list[Ev
 
 class TopupAction(Action, ABC):
     """Base for the assistant's actions: abstract, so the SDK registers only the concrete ones."""
+
+    @property
+    def app(self) -> App:
+        """The action server's application object (built at start; tests install their own)."""
+        return App.current()
 
     @abstractmethod
     def name(self) -> str: ...

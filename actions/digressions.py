@@ -9,10 +9,9 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import TopupAction, branch, off_loop
+from actions.base import TopupAction, branch, within_turn
 from topup.conversation import consecutive_fallbacks
 from topup.presentation import local_time
-from topup.services.lookup import active_notices
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +36,7 @@ class ActionCheckNotices(TopupAction):
     ) -> list[EventType]:
         awaiting = tracker.get_slot("awaiting")
         try:
-            notices = await off_loop(active_notices)
+            notices = await within_turn(self.app, self.app.lookups.active_notices)
         except Exception:
             logger.exception("notice lookup failed")
             return branch("notice_error", awaiting)
@@ -53,7 +52,7 @@ class ActionCheckNotices(TopupAction):
             move,
             awaiting,
             notice_title="；".join(n.title for n in notices),
-            wait_until=local_time(last_end),
+            wait_until=local_time(last_end, self.app.clock.now(), self.app.clock.zone),
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -9,15 +10,14 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import TopupAction, branch, latest_entity, latest_intent, latest_text, off_loop
+from actions.base import TopupAction, branch, latest_entity, latest_intent, latest_text, off_loop, within_turn
+from topup.app import App
 from topup.conversation import claims_debit, customer_description, frustration, transcript
-from topup.hours import is_open, next_opening
+from topup.intake import read_message
 from topup.model import Complaint, StepRecord
-from topup.order_number import MalformedOrderNumber, find_order_number_text, normalise_order_number
-from topup.presentation import local_time, utcnow
-from topup.services import outbox
-from topup.services.console import agents_online
-from topup.services.handoff import HandoffRequest, hand_off
+from topup.presentation import local_time
+from topup.services.handoff import HandoffRequest
+from topup.services.outbox import DATABASE_DOWN
 
 logger = logging.getLogger(__name__)
 
@@ -55,13 +55,7 @@ class ActionRequestHuman(TopupAction):
 
 def _order_from_answer(tracker: Tracker) -> str | None:
     """An order number the customer gave when asked for one before the handoff (unverified)."""
-    raw = latest_entity(tracker, "order_id") or find_order_number_text(latest_text(tracker))
-    if not raw:
-        return None
-    try:
-        return normalise_order_number(raw).value
-    except MalformedOrderNumber:
-        return None
+    return read_message(latest_text(tracker), latest_entity(tracker, "order_id")).order_no
 
 
 class ActionHandoff(TopupAction):
@@ -89,20 +83,32 @@ class ActionHandoff(TopupAction):
             claims_debit=claims_debit(events),
             frustration=frustration(events),
         )
+        app = self.app
         try:
-            result = await off_loop(hand_off, request)
-        except outbox.DATABASE_DOWN as error:
+            result = await within_turn(app, app.handoffs.hand_off, request)
+        except asyncio.TimeoutError:
+            # The database is too slow for this turn: keep the case on disk as well. If the slow call finishes
+            # after all, delivering the file finds its ticket (one per conversation and order), so one ticket.
+            logger.warning("handoff for %s took longer than %.1fs; queued on disk", tracker.sender_id,
+                           app.settings.action_db_seconds)
+            return await _queue(app, request, order_id)
+        except DATABASE_DOWN as error:
             logger.warning("database unreachable during handoff for %s: %s", tracker.sender_id, type(error).__name__)
-            return await _queue(request, order_id)
+            return await _queue(app, request, order_id)
         except Exception:
             logger.exception("handoff failed for conversation %s", tracker.sender_id)
             return branch("handoff_failed", None)
         logger.info("handoff %s (%s) for %s", result.ticket_no, result.priority.value, tracker.sender_id)
-        now = utcnow()
-        if not is_open(now):
+        now, zone = app.clock.now(), app.clock.zone
+        hours = app.settings.business_hours
+        if not hours.is_open(now, zone):
             move = "handoff_offhours"
         else:
-            online = await off_loop(agents_online)
+            try:
+                online = await within_turn(app, app.console.agents_online)
+            except Exception:  # the ticket exists; not knowing who is online must not hide that
+                logger.exception("agent presence unknown for %s", tracker.sender_id)
+                online = 1
             move = "handoff_created" if online else "handoff_no_agent"
         return branch(
             move,
@@ -111,14 +117,14 @@ class ActionHandoff(TopupAction):
             verified=request.verified,
             ticket_no=result.ticket_no,
             ticket_wait=str(result.wait_minutes),
-            opening_time=local_time(next_opening(now), now),
+            opening_time=local_time(hours.next_opening(now, zone), now, zone),
         )
 
 
-async def _queue(request: HandoffRequest, order_id: str | None) -> list[EventType]:
-    """The database is down: keep the case on disk (delivered when it is back) and say so plainly."""
+async def _queue(app: App, request: HandoffRequest, order_id: str | None) -> list[EventType]:
+    """The database is down or slow: keep the case on disk (delivered when it is back) and say so plainly."""
     try:
-        await off_loop(outbox.enqueue, request)
+        await off_loop(app.outbox.enqueue, request)
     except OSError:
         logger.exception("handoff for %s could not be queued either", request.conversation_id)
         return branch("handoff_failed", None)

@@ -11,16 +11,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import TopupAction, branch, latest_entity, off_loop
-from topup.agents import accounts
-from topup.services.console import active_takeover, rate, relay_customer_message, take_undelivered
 
 logger = logging.getLogger(__name__)
 _CN_RATING = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "满": 5}
-
-
-def _display_name(username: str | None) -> str:
-    agent = accounts().get(username or "")
-    return agent.display_name if agent else (username or "")
 
 
 def _original_text(tracker: Tracker) -> str:
@@ -47,11 +40,11 @@ class ActionAgentJoined(TopupAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         try:
-            ticket = await off_loop(active_takeover, tracker.sender_id)
+            ticket = await off_loop(self.app.console.active_takeover, tracker.sender_id)
         except Exception:
             logger.exception("takeover lookup failed for %s", tracker.sender_id)
             ticket = None
-        name = _display_name(ticket.details.get("assigned_agent") if ticket else None) or "同事"
+        name = self.app.agents.display_name(ticket.details.get("assigned_agent") if ticket else None) or "同事"
         return [SlotSet("agent_active", True), SlotSet("agent_name", name), SlotSet("awaiting", None)]
 
 
@@ -65,7 +58,8 @@ class ActionRelayToAgent(TopupAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         try:
-            relayed = await off_loop(relay_customer_message, tracker.sender_id, _original_text(tracker))
+            relayed = await off_loop(self.app.console.relay_customer_message, tracker.sender_id,
+                                     _original_text(tracker))
         except Exception:
             logger.exception("relay to agent failed for %s", tracker.sender_id)
             return []
@@ -83,9 +77,9 @@ class ActionDeliverAgentMessages(TopupAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        messages = await off_loop(take_undelivered, tracker.sender_id)
+        messages = await off_loop(self.app.console.take_undelivered, tracker.sender_id)
         for message in messages:
-            dispatcher.utter_message(text=f"【客服{_display_name(message.author)}】{message.text}")
+            dispatcher.utter_message(text=f"【客服{self.app.agents.display_name(message.author)}】{message.text}")
         return []
 
 
@@ -112,7 +106,7 @@ class ActionSaveRating(TopupAction):
         if rating is None:
             return branch("rating_invalid", "rating")
         try:
-            await off_loop(rate, tracker.sender_id, rating)
+            await off_loop(self.app.console.rate, tracker.sender_id, rating)
         except Exception:
             logger.exception("rating not stored for %s", tracker.sender_id)
         return branch("rated", None)

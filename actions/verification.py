@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -9,22 +10,14 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import TopupAction, branch, latest_entity, latest_intent, latest_text, off_loop
-from topup import config
+from actions.base import TopupAction, branch, latest_entity, latest_intent, latest_text, within_turn
+from topup.clock import Clock
 from topup.conversation import COMPLAINT_INTENTS, claims_debit
-from topup.customer_token import verify as verify_customer_token
 from topup.diagnosis import Diagnosis, NextMove
+from topup.intake import read_message
 from topup.model import Complaint, OrderFacts
-from topup.order_number import (
-    MalformedOrderNumber,
-    extract_phone_tail,
-    find_order_number_text,
-    fold_width,
-    normalise_order_number,
-)
-from topup.presentation import local_time, payment_label, utcnow, yuan
-from topup.services.lookup import latest_order_no, look_up
-from topup.services.security import LOOKUP_FAILED, client_key, lookup_allowed, mask_order_no, record_event
+from topup.presentation import local_time, payment_label, yuan
+from topup.services.security import LOOKUP_FAILED, client_key, mask_order_no
 
 logger = logging.getLogger(__name__)
 ATTEMPTS = "verify_attempts"
@@ -34,16 +27,8 @@ LOCK_REASON = "lock_reason"
 ANSWERS = {"inform", "nlu_fallback"}
 
 
-def _entity_text(tracker: Tracker, name: str) -> str | None:
-    """The entity as text. Anyone can type `/inform{"order_id": [1]}`, and Rasa passes any JSON value on."""
-    value = latest_entity(tracker, name)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return value if isinstance(value, str) else None
-
-
-def _order_slots(order: OrderFacts, diagnosis: Diagnosis) -> dict[str, Any]:
-    now = utcnow()
+def _order_slots(order: OrderFacts, diagnosis: Diagnosis, clock: Clock) -> dict[str, Any]:
+    now, zone = clock.now(), clock.zone
     refund_at = order.refunded_at or order.refund_started_at
     return {
         "verified": True,
@@ -52,11 +37,11 @@ def _order_slots(order: OrderFacts, diagnosis: Diagnosis) -> dict[str, Any]:
         "order_payment_method": order.payment_method,
         "order_amount": yuan(order.amount_cents),
         "order_payment": payment_label(order.payment_method),
-        "order_paid_at": local_time(order.paid_at, now),
+        "order_paid_at": local_time(order.paid_at, now, zone),
         "minutes_waiting": str(diagnosis.minutes_since_paid or 0),
-        "wait_until": local_time(diagnosis.wait_until, now),
+        "wait_until": local_time(diagnosis.wait_until, now, zone),
         "notice_title": diagnosis.notice.title if diagnosis.notice else None,
-        "refund_time": local_time(refund_at, now),
+        "refund_time": local_time(refund_at, now, zone),
         "diagnosis": diagnosis.kind.value,
         "selfhelp_plan": [step.value for step in diagnosis.steps],
     }
@@ -77,35 +62,35 @@ class ActionVerifyOrder(TopupAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        app = self.app
+        limit = app.settings.max_verify_attempts
         intent = latest_intent(tracker)
-        text = fold_width(latest_text(tracker))
+        text = latest_text(tracker)
         awaiting = tracker.get_slot("awaiting")
         events: list[EventType] = []
         if intent in COMPLAINT_INTENTS:
             events.append(SlotSet("complaint", intent))
         attempts = int(tracker.get_slot(ATTEMPTS) or 0)
-        if attempts >= config.max_verify_attempts():
+        if attempts >= limit:
             return events + branch("locked", "offer_human", **{LOCK_REASON: "conversation"})
 
         order_id = tracker.get_slot("order_id")
         phone = tracker.get_slot("phone_last4")
         # A shop's signed token identifies a logged-in customer: their phone stands in for the tail.
         metadata = tracker.latest_message.get("metadata") or {}
-        customer = verify_customer_token(metadata.get("customer_token") if isinstance(metadata, dict) else None)
-        raw_order = fold_width(_entity_text(tracker, "order_id")) or find_order_number_text(text)
-        if raw_order:
-            try:
-                given = normalise_order_number(raw_order).value
-            except MalformedOrderNumber:
-                return events + branch("order_id_malformed", "order_id", order_id=None, verified=False)
-            if given != order_id:
-                order_id, phone = given, None
+        customer = app.customers.verify(metadata.get("customer_token") if isinstance(metadata, dict) else None)
+        given = read_message(text, latest_entity(tracker, "order_id"), latest_entity(tracker, "phone_last4"))
+        if given.malformed_order:
+            return events + branch("order_id_malformed", "order_id", order_id=None, verified=False)
+        if given.order_no:
+            if given.order_no != order_id:
+                order_id, phone = given.order_no, None
                 events += [SlotSet("verified", False), SlotSet("steps_log", [])]
         elif awaiting == "order_id" and intent in ANSWERS:
             return events + branch("order_id_malformed", "order_id", order_id=None, verified=False)
         if not order_id and customer is not None:
             try:
-                order_id = await off_loop(latest_order_no, customer.phone)
+                order_id = await within_turn(app, app.lookups.latest_order_no, customer.phone)
             except Exception:
                 logger.exception("order lookup failed for %s", tracker.sender_id)
                 return events + branch("lookup_error", "offer_human")
@@ -114,11 +99,9 @@ class ActionVerifyOrder(TopupAction):
         if not order_id:
             return events + branch("ask_order_id", "order_id")
 
-        tail_text = text.replace(raw_order, " ") if raw_order else text
-        tail = extract_phone_tail(_entity_text(tracker, "phone_last4") or tail_text)
-        if tail:
-            phone = tail
-        elif awaiting == "phone_last4" and intent in ANSWERS and not raw_order:
+        if given.phone_tail:
+            phone = given.phone_tail
+        elif awaiting == "phone_last4" and intent in ANSWERS and not given.order_text:
             return events + branch("phone_last4_invalid", "phone_last4", order_id=order_id)
         if not phone:
             return events + branch("ask_phone_last4", "phone_last4", order_id=order_id, phone_last4=None)
@@ -127,25 +110,30 @@ class ActionVerifyOrder(TopupAction):
         client = client_key(metadata, tracker.sender_id, customer)
         masked = f"order={mask_order_no(order_id)}"
         try:
-            if not await off_loop(lookup_allowed, client, tracker.sender_id, masked):
+            if not await within_turn(app, app.security.lookup_allowed, client, tracker.sender_id, masked):
                 # Too many failures from this client lately: look nothing up, reveal nothing, offer a person.
                 return events + branch(
                     "locked", "offer_human", order_id=None, phone_last4=None, verified=False,
                     **{LOCK_REASON: "client_cooldown"},
                 )  # fmt: skip
-            result = await off_loop(look_up, order_id, phone, complaint, claims_debit(tracker.events))
+            result = await within_turn(app, app.lookups.look_up, order_id, phone, complaint,
+                                       claims_debit(tracker.events))
+        except asyncio.TimeoutError:  # the database is too slow for this turn: say so, keep what was given
+            logger.error("order lookup for %s took longer than %.1fs", tracker.sender_id,
+                         app.settings.action_db_seconds)
+            return events + branch("lookup_error", "offer_human", order_id=order_id, phone_last4=phone)
         except Exception:  # the database is down or broken: say so, keep what the customer gave
             logger.exception("order lookup failed for %s", tracker.sender_id)
             return events + branch("lookup_error", "offer_human", order_id=order_id, phone_last4=phone)
 
         if not result.verified:
             try:
-                await off_loop(record_event, LOOKUP_FAILED, client, tracker.sender_id, masked)
+                await within_turn(app, app.security.record_event, LOOKUP_FAILED, client, tracker.sender_id, masked)
             except Exception:  # the answer stays the same; record_event logged it before writing
                 logger.exception("security event not stored for %s", tracker.sender_id)
             attempts += 1
             logger.warning("order verification failed (%d) in conversation %s", attempts, tracker.sender_id)
-            if attempts >= config.max_verify_attempts():
+            if attempts >= limit:
                 return events + branch(
                     "locked", "offer_human", order_id=None, phone_last4=None, verified=False,
                     **{ATTEMPTS: attempts, LOCK_REASON: "conversation"},
@@ -157,7 +145,7 @@ class ActionVerifyOrder(TopupAction):
         assert result.order is not None and result.diagnosis is not None
         diagnosis = result.diagnosis
         awaiting_next = "anything_else" if diagnosis.next_move is NextMove.DONE else None
-        slots = _order_slots(result.order, diagnosis)
+        slots = _order_slots(result.order, diagnosis, app.clock)
         return events + branch(
             f"diag_{diagnosis.kind.value}", awaiting_next, order_id=order_id, phone_last4=phone, **slots
         )

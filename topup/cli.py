@@ -13,33 +13,32 @@ import json
 import sys
 from dataclasses import asdict
 
-from topup import config
+from topup import settings as settings_module
+from topup.app import App
 from topup.db import migrate
-from topup.db.engine import get_engine
 from topup.demo import load_demo
-from topup.services.handoff import list_tickets
 
 
-def _migrate(args: argparse.Namespace) -> int:
-    migrate.upgrade()
-    where = get_engine().url.render_as_string(hide_password=True)
-    print(f"database at revision {migrate.current()} ({where})")
+def _migrate(app: App, args: argparse.Namespace) -> int:
+    url = app.settings.database_url
+    migrate.upgrade(url, app.settings.db_connect_timeout)
+    where = app.engine.url.render_as_string(hide_password=True)
+    print(f"database at revision {migrate.current(url)} ({where})")
     return 0
 
 
-def _init_db(args: argparse.Namespace) -> int:
-    migrate.upgrade()
-    engine = get_engine()
+def _init_db(app: App, args: argparse.Namespace) -> int:
+    migrate.upgrade(app.settings.database_url, app.settings.db_connect_timeout)
     if args.demo:
-        orders, notices = load_demo(config.demo_data_path(), engine)
-        where = engine.url.render_as_string(hide_password=True)
+        orders, notices = load_demo(app.settings.demo_data, app.engine)
+        where = app.engine.url.render_as_string(hide_password=True)
         print(f"demo data loaded: {orders} orders, {notices} notices ({where})")
     return 0
 
 
-def _tickets(args: argparse.Namespace) -> int:
-    migrate.upgrade()
-    tickets = list_tickets(args.status or None)
+def _tickets(app: App, args: argparse.Namespace) -> int:
+    migrate.upgrade(app.settings.database_url, app.settings.db_connect_timeout)
+    tickets = app.handoffs.list_tickets(args.status or None)
     payload = [
         {
             **asdict(t),
@@ -54,7 +53,7 @@ def _tickets(args: argparse.Namespace) -> int:
     return 0
 
 
-def _hash_password(args: argparse.Namespace) -> int:
+def _hash_password(app: App | None, args: argparse.Namespace) -> int:
     import getpass
 
     from topup.agents import hash_password
@@ -79,7 +78,18 @@ def main(argv: list[str] | None = None) -> int:
     hashing.add_argument("--password", help="(prompted when omitted)")
     hashing.set_defaults(handler=_hash_password)
     args = parser.parse_args(argv)
-    return int(args.handler(args))
+    if args.handler is _hash_password:  # needs no settings (an operator may be preparing the first deployment)
+        return _hash_password(None, args)
+    try:
+        settings = settings_module.load()
+    except settings_module.SettingsError as error:
+        print(error, file=sys.stderr)
+        return 2
+    app = App.build(settings)
+    try:
+        return int(args.handler(app, args))
+    finally:
+        app.close()
 
 
 if __name__ == "__main__":

@@ -9,9 +9,9 @@ import yaml
 from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 
+from topup.clock import utcnow
 from topup.db.engine import unit_of_work
 from topup.db.schema import NoticeRow, OrderRow, PaymentRow
-from topup.presentation import utcnow
 
 
 def _ago(minutes: float | None, now: datetime) -> datetime | None:
@@ -51,7 +51,7 @@ def _order(spec: dict, now: datetime) -> OrderRow:
     )
 
 
-def load_demo(path: Path, engine: Engine | None = None, now: datetime | None = None) -> tuple[int, int]:
+def load_demo(path: Path, engine: Engine, now: datetime | None = None) -> tuple[int, int]:
     """Replace the demo orders and notices (tickets are kept); return how many of each were loaded."""
     now = now or utcnow()
     data = yaml.safe_load(path.read_text(encoding="utf-8"))

@@ -1,24 +1,18 @@
-"""Order-number normalisation: customers type the same number many ways."""
+"""Order numbers and phone tails as customers type them: the same number many ways."""
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from topup.pii import MASKED_CARD
+from topup.patterns import MASKED_CARD, ORDER_IN_TEXT, ORDER_MALFORMED
+from topup.text import fold_width
 
 ORDER_PREFIX = "KM"
 _SEPARATORS = re.compile(r"[\s\-_—–·.、,，:：#＃/]+")
 _CANONICAL = re.compile(r"^KM(\d{8})(\d{6})$", re.ASCII)
 _DIGITS_ONLY = re.compile(r"^\d{14}$", re.ASCII)
-# An order number inside free text: KM (optional) + 14 digits, whole or split 8+6 or 4+4+6.
-_SEP = r"[\s\-]*"
-_SHAPES = rf"(?:\d{{14}}|\d{{8}}{_SEP}\d{{6}}|\d{{4}}{_SEP}\d{{4}}{_SEP}\d{{6}})(?!\d)"
-_IN_TEXT = re.compile(rf"(?<![A-Za-z0-9])(?:KM{_SEP})?{_SHAPES}", re.IGNORECASE)
-# KM followed by digits that fit none of the shapes: meant as an order number, but malformed.
-_KM_ANY = re.compile(r"(?<![A-Za-z])KM[\s\-]*\d+", re.IGNORECASE)
 
 
 class MalformedOrderNumber(ValueError):
@@ -35,12 +29,6 @@ class OrderNumber:
         return self.value
 
 
-def _fold(text: str) -> str:
-    """Full-width to half-width, upper case, no separators."""
-    folded = unicodedata.normalize("NFKC", text).upper()
-    return _SEPARATORS.sub("", folded)
-
-
 def normalise_order_number(raw: str) -> OrderNumber:
     """Return the canonical order number, or raise MalformedOrderNumber.
 
@@ -49,7 +37,7 @@ def normalise_order_number(raw: str) -> OrderNumber:
     """
     if raw is None:
         raise MalformedOrderNumber("empty")
-    text = _fold(str(raw))[:64]
+    text = _SEPARATORS.sub("", fold_width(str(raw)).upper())[:64]
     if _DIGITS_ONLY.match(text):
         text = ORDER_PREFIX + text
     match = _CANONICAL.match(text)
@@ -63,24 +51,11 @@ def normalise_order_number(raw: str) -> OrderNumber:
     return OrderNumber(text)
 
 
-def fold_width(text: str | None) -> str:
-    """Full-width letters and digits to half-width (NFKC), as customers' phones often type them."""
-    return unicodedata.normalize("NFKC", text or "")
-
-
 def find_order_number_text(text: str) -> str | None:
     """The first substring of free text that looks meant as an order number, if any (width-folded)."""
     folded = fold_width(text)
-    match = _IN_TEXT.search(folded) or _KM_ANY.search(folded)
+    match = ORDER_IN_TEXT.search(folded) or ORDER_MALFORMED.search(folded)
     return match.group(0).strip() if match else None
-
-
-def mask_phone(phone: str | None) -> str:
-    """Show only the last 4 digits of a phone number."""
-    digits = re.sub(r"\D", "", phone or "")
-    if len(digits) < 4:
-        return "****"
-    return "*" * (len(digits) - 4) + digits[-4:]
 
 
 _TAIL = re.compile(r"(?<!\d)(\d{4}|1\d{10})(?!\d)")
@@ -88,7 +63,7 @@ _TAIL = re.compile(r"(?<!\d)(\d{4}|1\d{10})(?!\d)")
 
 def extract_phone_tail(text: str | None) -> str | None:
     """The 4-digit phone tail a customer typed (or the last 4 of a full 11-digit number)."""
-    folded = unicodedata.normalize("NFKC", text or "")
+    folded = fold_width(text)
     folded = MASKED_CARD.sub(" ", folded)  # 622202*********0123 is a card, not a tail 0123
     folded = re.sub(r"(?<=\d)[\s\-](?=\d)", "", folded)
     found = _TAIL.findall(folded)

@@ -11,18 +11,13 @@ from __future__ import annotations
 import logging
 import re
 
-# Full-width ASCII (U+FF01..FF5E) and the ideographic space, folded one character for one character so
-# that positions in the folded copy are positions in the original text.
-_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+from topup.patterns import MASKED_CARD, ORDER_IN_TEXT, ORDER_MALFORMED
+from topup.text import fold_width, printable
 
-# Order numbers, as topup/order_number.py finds them in free text; then KM + digits of any other shape.
-_OSEP = r"[\s\-]*"
-_ORDER_SHAPES = rf"(?:[0-9]{{14}}|[0-9]{{8}}{_OSEP}[0-9]{{6}}|[0-9]{{4}}{_OSEP}[0-9]{{4}}{_OSEP}[0-9]{{6}})(?![0-9])"
-_PROTECTED = re.compile(
-    rf"(?<![A-Za-z0-9])(?:KM{_OSEP})?{_ORDER_SHAPES}"
-    rf"|(?<![A-Za-z])KM[ \t\-]*[0-9]+(?:[ \t\-]{{1,3}}[0-9]+)*",
-    re.IGNORECASE,
-)
+__all__ = ["MASKED_CARD", "PiiLogFilter", "for_log", "install_log_filter", "mask_phone", "mask_pii"]
+
+# Order numbers, as topup/order_number.py finds them in free text (malformed KM numbers included): never masked.
+_PROTECTED = (ORDER_IN_TEXT, ORDER_MALFORMED)
 
 # Runs of digit groups joined by a few spaces or dashes (not newlines: separate lines are separate numbers).
 _GSEP = r"[ \t\-–—]{1,3}"
@@ -38,12 +33,15 @@ _MOBILE = re.compile(
 _BLANK = "\x00"  # fills masked and protected spans in the working copy: not a digit, so a boundary
 
 
-def _fold(text: str) -> str:
-    return text.translate(_WIDTH)
+def mask_phone(phone: str | None) -> str:
+    """A phone number (or its tail) as every place shows it: *******5678."""
+    digits = re.sub(r"\D", "", phone or "")
+    return "*" * 7 + (digits[-4:] if len(digits) >= 4 else "****")
 
 
-# A card as mask_pii leaves it: its last 4 digits are not a phone tail (the NLU and the tail reader skip them).
-MASKED_CARD = re.compile(r"[0-9]{6}\*{5,9}[0-9]{4}")
+def for_log(value: object, limit: int = 80) -> str:
+    """A client-supplied value fit for a log line or a bounded column: printable, bounded, PII masked."""
+    return mask_pii(printable(value, limit))
 
 
 def _mask_card(digits: str) -> str:
@@ -88,14 +86,14 @@ def mask_pii(text: str | None) -> str:
     """
     if not text:
         return text or ""
-    work = _fold(text)
+    work = fold_width(text)
     if sum(ch.isdigit() for ch in work) < 11:  # nothing to mask: no card or mobile is shorter
         return text
-    work = _blank(work, [m.span() for m in _PROTECTED.finditer(work)])
+    work = _blank(work, [m.span() for pattern in _PROTECTED for m in pattern.finditer(work)])
     replacements = _card_spans(work)
     work = _blank(work, [(start, end) for start, end, _ in replacements])
     for match in _MOBILE.finditer(work):
-        replacements.append((match.start(), match.end(), "*" * 7 + match.group(4)))
+        replacements.append((match.start(), match.end(), mask_phone(match.group(4))))
     out = text
     for start, end, masked in sorted(replacements, reverse=True):
         out = out[:start] + masked + out[end:]

@@ -2,36 +2,21 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
+from topup.labels import label
 from topup.model import OrderFacts
-
-PAYMENT_LABELS = {
-    "alipay": "支付宝",
-    "wechat": "微信支付",
-    "bank_card": "银行卡",
-    "balance": "账户余额",
-}
+from topup.pii import mask_phone
 
 
-def local_zone() -> ZoneInfo:
-    return ZoneInfo(os.environ.get("TOPUP_TIMEZONE", "Asia/Shanghai"))
-
-
-def utcnow() -> datetime:
-    """Naive UTC, the form the database stores."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
-def local_time(value: datetime | None, now: datetime | None = None) -> str:
-    """'今天 14:05'-style display of a naive-UTC time in the platform's zone."""
+def local_time(value: datetime | None, now: datetime, zone: ZoneInfo) -> str:
+    """'今天 14:05'-style display of a naive-UTC time in the platform's zone (`now`, naive UTC, says which day
+    is today)."""
     if value is None:
         return ""
-    zone = local_zone()
     local = value.replace(tzinfo=timezone.utc).astimezone(zone)
-    today = (now or utcnow()).replace(tzinfo=timezone.utc).astimezone(zone).date()
+    today = now.replace(tzinfo=timezone.utc).astimezone(zone).date()
     if local.date() == today:
         return f"今天 {local:%H:%M}"
     return f"{local.month}月{local.day}日 {local:%H:%M}"
@@ -43,7 +28,7 @@ def yuan(amount_cents: int) -> str:
 
 
 def payment_label(method: str) -> str:
-    return PAYMENT_LABELS.get(method, method)
+    return label("payment", method)
 
 
 def order_snapshot(order: OrderFacts) -> dict:
@@ -54,7 +39,7 @@ def order_snapshot(order: OrderFacts) -> dict:
 
     return {
         "order_no": order.order_no,
-        "phone_masked": "*******" + order.phone_tail,
+        "phone_masked": mask_phone(order.phone_tail),
         "product_type": order.product_type,
         "product_name": order.product_name,
         "amount_cents": order.amount_cents,

@@ -1,8 +1,8 @@
 """Sliding-window rate limits, counted in this process's memory or in Redis shared by every server.
 
 A limit is written "count/seconds" ("20/10": at most 20 hits in any 10 seconds); "0", "off" or "" switches it
-off. Limits are read from the environment when a server builds its limiter (``limiter_from_env``), never at
-import time, so a starter (load test, benchmark) can switch them off for its own servers.
+off. The limits are settings (TOPUP_CHAT_RATE, TOPUP_CHAT_IP_RATE, TOPUP_LOGIN_RATE); the application object
+builds the limiters from them, over one backend per process.
 
 Only allowed hits are counted: a client that keeps hammering gets through at the limit's rate, no faster.
 The Redis backend fails open: when Redis cannot be reached the hit is allowed and a warning logged (at most
@@ -23,10 +23,6 @@ from typing import Protocol
 
 logger = logging.getLogger(__name__)
 
-REDIS_URL_ENV = "TOPUP_REDIS_URL"
-CHAT_RATE_ENV, CHAT_RATE_DEFAULT = "TOPUP_CHAT_RATE", "20/10"
-IP_RATE_ENV, IP_RATE_DEFAULT = "TOPUP_CHAT_IP_RATE", "300/60"
-LOGIN_RATE_ENV, LOGIN_RATE_DEFAULT = "TOPUP_LOGIN_RATE", "5/300"
 _OFF = {"", "0", "off", "none", "false", "no", "disabled"}
 
 
@@ -184,17 +180,6 @@ def _redact(url: str) -> str:
     return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
 
 
-_shared: dict[str | None, Backend] = {}
-
-
-def shared_backend(redis_url: str | None = None) -> Backend:
-    """One backend per process and Redis URL, so the REST and socket.io channels count a client together."""
-    url = redis_url if redis_url is not None else (os.environ.get(REDIS_URL_ENV) or "").strip() or None
-    if url not in _shared:
-        _shared[url] = RedisBackend(url) if url else MemoryBackend()
-    return _shared[url]
-
-
 def _key_part(value: str) -> str:
     """Keys stay short and printable whatever a client sends as its id."""
     if len(value) <= 64 and value.isprintable() and ":" not in value:
@@ -224,12 +209,6 @@ class RateLimiter:
         """Forget key's hits (a console sign-in that succeeded clears its failed attempts)."""
         if self.rate is not None:
             await self.backend.reset(f"{self.name}:{_key_part(key)}")
-
-
-def limiter_from_env(name: str, env: str, default: str, backend: Backend | None = None) -> RateLimiter:
-    """The limit named by env (else default), counted in backend (else the process's shared one)."""
-    rate = Rate.parse(os.environ.get(env, default))
-    return RateLimiter(name, rate, backend if backend is not None else shared_backend())
 
 
 class OncePer:

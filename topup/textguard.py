@@ -8,29 +8,15 @@ from costing the NLU, the tracker store and the ticket transcript more than a ch
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 from dataclasses import dataclass
-
-DEFAULT_MAX_CHARS = 1000
-MAX_CHARS_ENV = "TOPUP_MAX_MESSAGE_CHARS"
 
 # Named explicitly (the brief's list) on top of the general category rules below, so the intent is readable.
 _BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u180e"
 _EXPLICIT = frozenset(_BIDI + _ZERO_WIDTH)
 _LINE_BREAKS = re.compile(r"\r\n?|[\u2028\u2029\x85\x0b\x0c]")
-
-
-def max_message_chars() -> int:
-    """TOPUP_MAX_MESSAGE_CHARS (default 1000); read when a server starts, so starters can set it."""
-    raw = os.environ.get(MAX_CHARS_ENV, "").strip()
-    try:
-        value = int(raw) if raw else DEFAULT_MAX_CHARS
-    except ValueError:
-        return DEFAULT_MAX_CHARS
-    return value if value > 0 else DEFAULT_MAX_CHARS
 
 
 @dataclass(frozen=True)
@@ -51,13 +37,12 @@ def _keep(ch: str) -> bool:
     return unicodedata.category(ch) not in ("Cc", "Cf", "Cs")
 
 
-def clean_text(text: str | None, limit: int | None = None) -> CleanText:
+def clean_text(text: str | None, limit: int) -> CleanText:
     """Invisible and control characters removed (tab becomes a space, line breaks become \\n), then cut.
 
     An empty result is still a message: the caller passes it on and the assistant answers a blank message.
     """
     raw = "" if text is None else str(text)
-    limit = limit if limit and limit > 0 else max_message_chars()
     unified = _LINE_BREAKS.sub("\n", raw).replace("\t", " ")
     kept = "".join(ch for ch in unified if _keep(ch))
     removed = len(unified) - len(kept)

@@ -1,21 +1,35 @@
-"""`python -m web`: serve the chat page, the widget and the agent console."""
+"""`python -m web [--port N]`: serve the chat page, the widget and the agent console."""
 
 from __future__ import annotations
 
+import argparse
 import logging
+import sys
 
 from aiohttp import web
 
+from topup import app as app_module
+from topup import settings as settings_module
+from topup.app import App
 from topup.pii import install_log_filter
 from web.app import create_app
-from web.settings import Settings
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m web", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, help="default TOPUP_WEB_PORT")
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     install_log_filter()  # card and mobile numbers masked in every log line this process writes
-    settings = Settings.from_env()
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, access_log=None)
+    try:
+        settings = settings_module.load()
+    except settings_module.SettingsError as error:
+        print(f"web: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    settings_module.install(settings)
+    topup = App.build(settings)
+    app_module.install(topup)
+    web.run_app(create_app(topup), host=settings.bind_host, port=args.port or settings.web_port, access_log=None)
 
 
 if __name__ == "__main__":

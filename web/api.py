@@ -9,10 +9,9 @@ from typing import Any
 
 from aiohttp import web
 
-from topup import agents
-from topup.services import console
-from topup.services.handoff import get_ticket
+from topup.services.console import TicketConflict, TicketNotFound
 from web.auth import agent_required
+from web.context import topup
 from web.events import current_queue_json, queue_event
 from web.jsonio import error, respond, ticket_dict
 from web.rasa import AGENT_JOINED, AGENT_LEFT, DELIVER_AGENT_MESSAGES, RasaClient, RasaUnavailable
@@ -28,12 +27,13 @@ _CONFLICTS = {
 }
 
 
-def _conflict_message(exc: console.TicketConflict) -> str:
+def _conflict_message(request: web.Request, exc: TicketConflict) -> str:
     reason = str(exc)
     if reason.startswith("claimed by "):
         holder = reason.removeprefix("claimed by ")
-        account = agents.accounts().get(holder)
-        return f"这个工单已经由{account.display_name if account else holder}接手了"
+        if holder == "someone else":  # lost the race to a colleague a moment ago
+            return "这个工单刚刚被其他同事接手了"
+        return f"这个工单已经由{topup(request).agents.display_name(holder)}接手了"
     return _CONFLICTS.get(reason, "工单状态刚刚变了，请刷新后再试")
 
 
@@ -70,12 +70,14 @@ async def _tell_rasa(request: web.Request, conversation_id: str, actions: tuple[
 @agent_required
 async def list_queue(request: web.Request) -> web.Response:
     # The same shape as the SSE `queue` snapshot, so the console renders both with one function.
-    return web.Response(text=queue_event(await _call(current_queue_json)), content_type="application/json")
+    app = topup(request)
+    return web.Response(text=queue_event(await _call(current_queue_json, app), app), content_type="application/json")
 
 
-def _detail_payload(ticket_no: str) -> dict:
-    found = console.detail(ticket_no)
-    ticket = ticket_dict(found["ticket"])
+def _detail_payload(request: web.Request, ticket_no: str) -> dict:
+    app = topup(request)
+    found = app.console.detail(ticket_no)
+    ticket = ticket_dict(found["ticket"], app.agents)
     return {
         "ticket": ticket,
         "summary": ticket["summary"],
@@ -88,8 +90,8 @@ def _detail_payload(ticket_no: str) -> dict:
 async def show(request: web.Request) -> web.Response:
     ticket_no = request.match_info["ticket_no"]
     try:
-        return respond(await _call(_detail_payload, ticket_no))
-    except console.TicketNotFound:
+        return respond(await _call(_detail_payload, request, ticket_no))
+    except TicketNotFound:
         return error(404, "没有找到这个工单", "not_found")
 
 
@@ -97,12 +99,13 @@ async def show(request: web.Request) -> web.Response:
 async def claim(request: web.Request) -> web.Response:
     ticket_no = request.match_info["ticket_no"]
     try:
-        ticket = await _call(console.claim, ticket_no, request["agent"])
-    except console.TicketNotFound:
+        ticket = await _call(topup(request).console.claim, ticket_no, request["agent"])
+    except TicketNotFound:
         return error(404, "没有找到这个工单", "not_found")
-    except console.TicketConflict as exc:
-        return error(409, _conflict_message(exc), "conflict")
-    return await _tell_rasa(request, ticket.conversation_id, AGENT_JOINED, {"ticket": ticket_dict(ticket)},
+    except TicketConflict as exc:
+        return error(409, _conflict_message(request, exc), "conflict")
+    return await _tell_rasa(request, ticket.conversation_id, AGENT_JOINED,
+                            {"ticket": ticket_dict(ticket, topup(request).agents)},
                             "工单已接手，但暂时没能通知到客户（智能助手服务连不上），可以稍后直接回复客户。")
 
 
@@ -113,12 +116,13 @@ async def reply(request: web.Request) -> web.Response:
     if isinstance(text, web.Response):
         return text
     try:
-        message = await _call(console.post_agent_message, ticket_no, request["agent"], text)
-        ticket = await _call(get_ticket, ticket_no)
-    except console.TicketNotFound:
+        app = topup(request)
+        message = await _call(app.console.post_agent_message, ticket_no, request["agent"], text)
+        ticket = await _call(app.handoffs.get_ticket, ticket_no)
+    except TicketNotFound:
         return error(404, "没有找到这个工单", "not_found")
-    except console.TicketConflict as exc:
-        return error(409, _conflict_message(exc), "conflict")
+    except TicketConflict as exc:
+        return error(409, _conflict_message(request, exc), "conflict")
     if ticket is None:
         return error(404, "没有找到这个工单", "not_found")
     return await _tell_rasa(request, ticket.conversation_id, DELIVER_AGENT_MESSAGES, {"message": message.as_dict()},
@@ -132,10 +136,11 @@ async def resolve(request: web.Request) -> web.Response:
     if isinstance(resolution, web.Response):
         return resolution
     try:
-        ticket = await _call(console.resolve, ticket_no, request["agent"], resolution)
-    except console.TicketNotFound:
+        ticket = await _call(topup(request).console.resolve, ticket_no, request["agent"], resolution)
+    except TicketNotFound:
         return error(404, "没有找到这个工单", "not_found")
-    except console.TicketConflict as exc:
-        return error(409, _conflict_message(exc), "conflict")
-    return await _tell_rasa(request, ticket.conversation_id, AGENT_LEFT, {"ticket": ticket_dict(ticket)},
+    except TicketConflict as exc:
+        return error(409, _conflict_message(request, exc), "conflict")
+    return await _tell_rasa(request, ticket.conversation_id, AGENT_LEFT,
+                            {"ticket": ticket_dict(ticket, topup(request).agents)},
                             "工单已解决，但暂时没能通知到客户（智能助手服务连不上）。")

@@ -7,11 +7,11 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from topup.app import App
 from topup.db import migrate
-from topup.ratelimit import LOGIN_RATE_DEFAULT, LOGIN_RATE_ENV, limiter_from_env
 from web import api, auth, events, pages
+from web.context import TOPUP
 from web.rasa import RasaClient
-from web.settings import Settings
 
 
 @web.middleware
@@ -33,7 +33,8 @@ async def _no_favicon(request: web.Request) -> web.Response:
 
 async def _start(app: web.Application) -> None:
     # Idempotent, so a fresh install answers instead of failing on missing tables.
-    await asyncio.to_thread(migrate.upgrade)  # the same Alembic migrations the run command applies
+    settings = app[TOPUP].settings  # the same Alembic migrations the run command applies
+    await asyncio.to_thread(migrate.upgrade, settings.database_url, settings.db_connect_timeout)
     await app[api.RASA].start()
     await app[events.FEED].start()
 
@@ -46,14 +47,16 @@ async def _close(app: web.Application) -> None:
     await app[api.RASA].close()
 
 
-def create_app(settings: Settings | None = None) -> web.Application:
-    settings = settings or Settings.from_env()
+def create_app(topup: App) -> web.Application:
+    settings = topup.settings
     app = web.Application(middlewares=[security_headers], client_max_size=64 * 1024)
+    app[TOPUP] = topup
     app[api.RASA] = RasaClient(settings.rasa_url, settings.rasa_token)
-    app[auth.LOGIN_LIMITER] = limiter_from_env("login", LOGIN_RATE_ENV, LOGIN_RATE_DEFAULT)  # read at start-up
-    app[events.FEED] = events.LiveFeed()
-    app[pages.WIDGET_JS] = pages.widget_source(settings.rasa_public_url)  # read once: no file I/O per request
+    app[events.FEED] = events.LiveFeed(topup)
+    # Read once: no file I/O per request.
+    app[pages.WIDGET_JS] = pages.widget_source(settings.rasa_public_url or None)
     app[pages.DEMO_SHOP] = pages.demo_shop_template()
+    app[pages.CONSOLE_CONFIG] = pages.console_config(settings)
     app.on_startup.append(_start)
     app.on_shutdown.append(_stop_streams)
     app.on_cleanup.append(_close)
@@ -62,6 +65,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
         web.get("/widget.js", pages.widget_js),
         web.get("/demo-shop", pages.demo_shop),
         web.get("/console", pages.console_page),
+        web.get("/console-config.js", pages.console_config_js),
         web.get("/favicon.ico", _no_favicon),
         web.post("/api/login", auth.login),
         web.post("/api/logout", auth.logout),

@@ -10,8 +10,9 @@ from functools import wraps
 
 from aiohttp import web
 
-from topup import agents, config
+from topup.pii import for_log
 from topup.ratelimit import OncePer, RateLimiter
+from web.context import topup
 from web.jsonio import error, respond
 
 COOKIE = "topup_console"
@@ -22,18 +23,17 @@ NOT_SIGNED_IN = "请先登录"
 BAD_CREDENTIALS = "用户名或密码不正确"
 TOO_MANY_ATTEMPTS = "登录尝试次数太多了，为了账号安全，请 {minutes} 分钟后再试。"
 
-# Sign-in attempts per client IP + username (TOPUP_LOGIN_RATE, built in web.app at start-up). Each attempt is
-# counted before the password is checked (so parallel guesses are bounded too) and a successful sign-in clears
-# the count, so an agent signing in again and again is never locked out. Over the limit every attempt, right
-# password or not, gets 429, so guessing stops.
-LOGIN_LIMITER = web.AppKey("login_limiter", RateLimiter)
+# Sign-in attempts per client IP + username (TOPUP_LOGIN_RATE, the application object's limiter). Each attempt
+# is counted before the password is checked (so parallel guesses are bounded too) and a successful sign-in
+# clears the count, so an agent signing in again and again is never locked out. Over the limit every attempt,
+# right password or not, gets 429, so guessing stops.
 security_log = logging.getLogger("topup.security")
 _limited_logged = OncePer()  # one security event per client and window, however hard it keeps trying
 
 
 def current_agent(request: web.Request) -> str | None:
     """The signed-in agent's username, or None when the cookie is missing, forged or expired."""
-    return agents.check_session(request.cookies.get(COOKIE))
+    return topup(request).sessions.check(request.cookies.get(COOKIE))
 
 
 def unauthorised(request: web.Request) -> web.Response:
@@ -57,9 +57,8 @@ def agent_required(handler: Handler) -> Handler:
     return wrapper
 
 
-def _profile(username: str) -> dict:
-    agent = agents.accounts().get(username)
-    return {"username": username, "display_name": agent.display_name if agent else username}
+def _profile(request: web.Request, username: str) -> dict:
+    return {"username": username, "display_name": topup(request).agents.display_name(username)}
 
 
 async def _json_body(request: web.Request) -> dict:
@@ -75,35 +74,30 @@ async def login(request: web.Request) -> web.Response:
     username, password = body.get("username"), body.get("password")
     if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
         return error(401, BAD_CREDENTIALS, "bad_credentials")
-    limiter = request.app.get(LOGIN_LIMITER)
+    app = topup(request)
+    limiter = app.limits.login
     client = f"{request.remote or 'unknown'}|{username.strip().casefold()}"
-    if limiter is not None and not await limiter.allow(client):
+    if not await limiter.allow(client):
         if _limited_logged.first(client, limiter.rate.seconds if limiter.rate else 60):
             security_log.warning("login_limited limit=%s client=%s username=%s", limiter.rate,
-                                 request.remote or "unknown", _printable(username))
+                                 request.remote or "unknown", for_log(username, 64))
         return _too_many(limiter)
     # pbkdf2 with 200k rounds takes a noticeable slice of CPU: keep it off the event loop.
-    agent = await asyncio.to_thread(agents.authenticate, username.strip(), password)
+    agent = await asyncio.to_thread(app.agents.authenticate, username.strip(), password)
     if agent is None:
         return error(401, BAD_CREDENTIALS, "bad_credentials")
-    if limiter is not None:
-        await limiter.reset(client)
-    response = respond(_profile(agent.username))
+    await limiter.reset(client)
+    response = respond(_profile(request, agent.username))
     response.set_cookie(
         COOKIE,
-        agents.issue_session(agent.username),
-        max_age=config.console_session_seconds(),
+        app.sessions.issue(agent.username),
+        max_age=app.sessions.ttl_seconds,
         httponly=True,
         samesite="Strict",
         secure=request.secure,
         path="/",
     )
     return response
-
-
-def _printable(value: str, limit: int = 64) -> str:
-    """A client-typed value for a log line: no control characters (no forged lines), bounded."""
-    return "".join(ch if ch.isprintable() else "?" for ch in value[:limit])
 
 
 def _too_many(limiter: RateLimiter) -> web.Response:
@@ -121,4 +115,4 @@ async def logout(request: web.Request) -> web.Response:
 
 @agent_required
 async def me(request: web.Request) -> web.Response:
-    return respond(_profile(request["agent"]))
+    return respond(_profile(request, request["agent"]))

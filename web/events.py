@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timezone
 
 from aiohttp import web
 
-from topup import agents
+from topup.app import App
 from topup.model import TicketView
-from topup.services import console
 from web.auth import COOKIE, agent_required
+from web.context import topup
 from web.jsonio import dumps, ticket_dict
 
 logger = logging.getLogger(__name__)
@@ -22,38 +21,31 @@ PING_S = 10  # a comment line, so a closed browser tab is noticed and proxies ke
 SUBSCRIBER_BACKLOG = 1000
 
 
-def queue_json(tickets: list[TicketView]) -> str:
+def queue_json(tickets: list[TicketView], app: App) -> str:
     """The queue as the console lists it (without transcripts, which only the ticket view needs)."""
     rows = []
     for ticket in tickets:
-        row = ticket_dict(ticket)
+        row = ticket_dict(ticket, app.agents)
         row["details"].pop("transcript", None)
         rows.append(row)
     return dumps(rows)
 
 
-def current_queue_json() -> str:
+def current_queue_json(app: App) -> str:
     """Read and serialise in one worker-thread call (serialising reads the agents file for display names)."""
-    return queue_json(console.queue())
+    return queue_json(app.console.queue(), app)
 
 
-def queue_event(rows_json: str) -> str:
+def queue_event(rows_json: str, app: App) -> str:
     """Server time goes with every snapshot so waiting times are right even if the agent's clock is off."""
-    now = datetime.now(timezone.utc).replace(tzinfo=None).isoformat() + "Z"
-    return f'{{"now": "{now}", "tickets": {rows_json}}}'
-
-
-def _latest_message_id() -> int:
-    last = 0
-    while batch := console.messages_since(last):
-        last = batch[-1].id
-    return last
+    return f'{{"now": "{app.clock.now().isoformat()}Z", "tickets": {rows_json}}}'
 
 
 class LiveFeed:
     """A single database poller shared by all streams, so ten open consoles do not mean ten pollers."""
 
-    def __init__(self) -> None:
+    def __init__(self, app: App) -> None:
+        self.app = app
         self.subscribers: set[asyncio.Queue] = set()
         self.last_id = 0
         self._queue_json: str | None = None
@@ -62,7 +54,7 @@ class LiveFeed:
 
     async def start(self) -> None:
         # Messages already in the database reach the console through the ticket view, not as live news.
-        self.last_id = await asyncio.to_thread(_latest_message_id)
+        self.last_id = await asyncio.to_thread(self.app.console.latest_message_id)
         self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
@@ -107,14 +99,14 @@ class LiveFeed:
             await asyncio.sleep(POLL_S)
 
     async def poll_once(self) -> None:
-        messages = await asyncio.to_thread(console.messages_since, self.last_id)
+        messages = await asyncio.to_thread(self.app.console.messages_since, self.last_id)
         for message in messages:
             self.last_id = message.id
             self._publish("message", dumps(message.as_dict()))
-        rows_json = await asyncio.to_thread(current_queue_json)
+        rows_json = await asyncio.to_thread(current_queue_json, self.app)
         if rows_json != self._queue_json:
             self._queue_json = rows_json
-            self._publish("queue", queue_event(rows_json))
+            self._publish("queue", queue_event(rows_json, self.app))
 
 
 FEED = web.AppKey("feed", LiveFeed)
@@ -128,6 +120,7 @@ async def _send(response: web.StreamResponse, event: str, data: str) -> None:
 async def stream(request: web.Request) -> web.StreamResponse:
     """GET /api/events: `queue` snapshots when the queue changes, `message` for each new live message."""
     feed, agent, token = request.app[FEED], request["agent"], request.cookies.get(COOKIE)
+    app = topup(request)
     response = web.StreamResponse(
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     )
@@ -136,8 +129,8 @@ async def stream(request: web.Request) -> web.StreamResponse:
     loop = asyncio.get_running_loop()
     try:
         await response.write(b"retry: 2000\n\n")
-        await asyncio.to_thread(console.touch_presence, agent)
-        await _send(response, "queue", queue_event(await asyncio.to_thread(current_queue_json)))
+        await asyncio.to_thread(app.console.touch_presence, agent)
+        await _send(response, "queue", queue_event(await asyncio.to_thread(current_queue_json, app), app))
         next_presence, next_ping = loop.time() + PRESENCE_S, loop.time() + PING_S
         while True:
             wait = max(0.0, min(next_presence, next_ping) - loop.time())
@@ -153,10 +146,10 @@ async def stream(request: web.Request) -> web.StreamResponse:
                 await response.write(b": ping\n\n")
                 next_ping = loop.time() + PING_S
             if loop.time() >= next_presence:
-                if agents.check_session(token) is None:  # the session ran out while the page stayed open
+                if app.sessions.check(token) is None:  # the session ran out while the page stayed open
                     await _send(response, "expired", '{"error": "登录已过期，请重新登录"}')
                     break
-                await asyncio.to_thread(console.touch_presence, agent)
+                await asyncio.to_thread(app.console.touch_presence, agent)
                 next_presence = loop.time() + PRESENCE_S
     except ConnectionResetError:  # the browser went away
         pass

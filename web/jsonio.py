@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from topup import agents
+from topup.agents import AgentDirectory
 from topup.model import TicketView
 from topup.summary import case_summary
 
@@ -47,13 +47,13 @@ def error(status: int, text: str, code: str, /, **extra: Any) -> web.Response:  
     return respond({**extra, "error": text, "code": code}, status=status)
 
 
-def ticket_dict(ticket: TicketView, with_summary: bool = True) -> dict:
+def ticket_dict(ticket: TicketView, agents: AgentDirectory, with_summary: bool = True) -> dict:
     """A ticket for the console, with its one-line summary (the queue shows it too)."""
     details = dict(ticket.details)
     for key in _NAIVE_UTC_FIELDS:
         details[key] = _utc(details.get(key))
-    holder = agents.accounts().get(details.get("assigned_agent") or "")
-    details["assigned_agent_name"] = holder.display_name if holder else details.get("assigned_agent")
+    holder = details.get("assigned_agent")
+    details["assigned_agent_name"] = agents.display_name(holder) if holder else None
     out = {
         "ticket_no": ticket.ticket_no,
         "conversation_id": ticket.conversation_id,

@@ -1,4 +1,4 @@
-"""The HTML pages and the widget script (with the Rasa address the browser should use)."""
+"""The HTML pages, the widget script (with the Rasa address the browser should use) and the console's config."""
 
 from __future__ import annotations
 
@@ -8,12 +8,15 @@ from pathlib import Path
 
 from aiohttp import web
 
-from topup import customer_token
+from topup.labels import LABELS
+from topup.settings import Settings
+from web.context import topup
 
 STATIC = Path(__file__).resolve().parent / "static"
 PAGES = STATIC / "pages"
 WIDGET_JS = web.AppKey("widget_js", str)
 DEMO_SHOP = web.AppKey("demo_shop", str)
+CONSOLE_CONFIG = web.AppKey("console_config", str)
 
 DEMO_CUSTOMER = ("demo-customer-1", "13800003821")  # owns demo order KM20261127004215
 
@@ -27,6 +30,13 @@ def widget_source(rasa_public_url: str | None) -> str:
     """The widget with its settings filled in; a null rasaUrl means "the widget's own host, port 5005"."""
     source = (STATIC / "widget.js").read_text(encoding="utf-8")
     return source.replace("/*__TOPUP_CONFIG__*/null", json.dumps({"rasaUrl": rasa_public_url}), 1)
+
+
+def console_config(settings: Settings) -> str:
+    """What the console needs from the server before it renders: the platform's time zone and every label
+    (topup/labels.py), so Python and the browser name each status the same way."""
+    config = {"zone": settings.timezone, "labels": LABELS}
+    return "window.TOPUP_CONSOLE = " + json.dumps(config, ensure_ascii=False) + ";\n"
 
 
 def demo_shop_template() -> str:
@@ -45,6 +55,11 @@ async def console_page(request: web.Request) -> web.FileResponse:
     return _page("console.html", **{"Content-Security-Policy": CONSOLE_CSP, "X-Frame-Options": "DENY"})
 
 
+async def console_config_js(request: web.Request) -> web.Response:
+    return web.Response(text=request.app[CONSOLE_CONFIG], content_type="application/javascript", charset="utf-8",
+                        headers={"Cache-Control": "no-cache"})
+
+
 async def widget_js(request: web.Request) -> web.Response:
     """The one script a shop embeds; it loads its own styles and the socket.io client."""
     return web.Response(text=request.app[WIDGET_JS], content_type="application/javascript", charset="utf-8",
@@ -52,7 +67,8 @@ async def widget_js(request: web.Request) -> web.Response:
 
 
 async def demo_shop(request: web.Request) -> web.Response:
-    """A pretend shop page whose server signs its logged-in customer, as a real shop would."""
-    token = customer_token.sign(*DEMO_CUSTOMER)
+    """A pretend shop page whose server signs its logged-in customer with TOPUP_CUSTOMER_TOKEN_SECRET, as a real
+    shop would."""
+    token = topup(request).customers.sign(*DEMO_CUSTOMER)
     body = request.app[DEMO_SHOP].replace("{{CUSTOMER_TOKEN}}", html.escape(token, quote=True))
     return web.Response(text=body, content_type="text/html", charset="utf-8", headers={"Cache-Control": "no-store"})

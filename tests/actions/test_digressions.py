@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 from helpers import DOMAIN, final_slots, make_tracker, responses, run_action, user_event
-from sqlalchemy.engine import Engine
 
-import actions.digressions
-from actions.digressions import ActionCheckNotices, ActionFallback, ActionResume, ActionSetIdle
+from actions.digressions import _PENDING_QUESTION, ActionCheckNotices, ActionFallback, ActionResume, ActionSetIdle
+from topup.app import App
 
 NOTICE = "游戏币充值通道系统升级维护"
 AWAITING = [None, "order_id", "phone_last4", "step_feedback", "human_order", "offer_human", "anything_else"]
@@ -22,7 +21,7 @@ async def check_notices(awaiting: str | None, **slots: object) -> dict:
 
 
 @pytest.mark.parametrize("awaiting", AWAITING)
-async def test_active_notice_is_reported_and_awaiting_kept(db: Engine, awaiting: str | None) -> None:
+async def test_active_notice_is_reported_and_awaiting_kept(db: App, awaiting: str | None) -> None:
     slots = await check_notices(awaiting)
     assert (slots["next_move"], slots["awaiting"]) == ("notice_active", awaiting)
     assert NOTICE in slots["notice_title"]
@@ -34,7 +33,7 @@ async def test_active_notice_is_reported_and_awaiting_kept(db: Engine, awaiting:
     [("话费", "alipay", "notice_unrelated"), ("游戏币", "wechat", "notice_active"), ("点卡", None, "notice_unrelated")],
 )
 async def test_notice_for_another_product_is_said_not_to_affect_the_order(
-    db: Engine, product_type: str, payment_method: str | None, move: str
+    db: App, product_type: str, payment_method: str | None, move: str
 ) -> None:
     order = {"verified": True, "order_product_type": product_type, "order_payment_method": payment_method}
     slots = await check_notices("step_feedback", **order)
@@ -42,26 +41,26 @@ async def test_notice_for_another_product_is_said_not_to_affect_the_order(
     assert NOTICE in slots["notice_title"]
 
 
-async def test_unverified_conversation_hears_about_every_notice(db: Engine) -> None:
+async def test_unverified_conversation_hears_about_every_notice(db: App) -> None:
     slots = await check_notices(None, verified=False, order_product_type="话费")
     assert slots["next_move"] == "notice_active"
 
 
 @pytest.mark.parametrize("awaiting", ["phone_last4", None])
-async def test_no_notice(empty_db: Engine, awaiting: str | None) -> None:
+async def test_no_notice(empty_db: App, awaiting: str | None) -> None:
     assert await check_notices(awaiting) == {"awaiting": awaiting, "next_move": "notice_none"}
 
 
 @pytest.mark.parametrize("awaiting", ["order_id", None])
-async def test_notices_unavailable(db_down: str, awaiting: str | None) -> None:
+async def test_notices_unavailable(db_down: App, awaiting: str | None) -> None:
     assert await check_notices(awaiting) == {"awaiting": awaiting, "next_move": "notice_error"}
 
 
-async def test_notice_service_raising(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_notice_service_raising(db: App, monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(actions.digressions, "active_notices", broken)
+    monkeypatch.setattr(db.lookups, "active_notices", broken)
     assert await check_notices("step_feedback") == {"awaiting": "step_feedback", "next_move": "notice_error"}
 
 
@@ -118,11 +117,11 @@ async def test_resume_repeats_the_pending_question(awaiting: str | None, respons
 
 
 def test_every_response_resume_can_utter_exists_in_the_domain() -> None:
-    names = set(actions.digressions._PENDING_QUESTION.values()) | {f"utter_step_{s}" for s in STEPS}
+    names = set(_PENDING_QUESTION.values()) | {f"utter_step_{s}" for s in STEPS}
     names.add("utter_how_can_help")
     assert names - set(DOMAIN["responses"]) == set()
     assert set(DOMAIN["slots"]["awaiting"]["values"]) - {"step_feedback", "anything_else", "handed_off"} == set(
-        actions.digressions._PENDING_QUESTION
+        _PENDING_QUESTION
     )
 
 

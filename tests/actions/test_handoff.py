@@ -7,15 +7,12 @@ import re
 import pytest
 from helpers import bot_event, entity, final_slots, make_tracker, run_action, user_event
 from rasa_sdk import Action
-from sqlalchemy.engine import Engine
 
-import actions.handoff
 from actions.digressions import ActionFallback, ActionSetIdle
 from actions.handoff import ActionHandoff, ActionRequestHuman, handoff_reason
 from actions.verification import ActionVerifyOrder
+from topup.app import App
 from topup.model import TicketView
-from topup.services import outbox
-from topup.services.handoff import list_tickets
 
 ORDER = "KM20261127004215"
 STEPS = [{"step": "refresh_relogin", "outcome": "not_helped"}, {"step": "check_account", "outcome": "not_helped"}]
@@ -43,8 +40,8 @@ async def hand_off(text: str = "还是不行", intent: str = "deny", slots: dict
     return final_slots(events)
 
 
-def only_ticket(engine: Engine) -> TicketView:
-    tickets = list_tickets(engine=engine)
+def only_ticket(app: App) -> TicketView:
+    tickets = app.handoffs.list_tickets()
     assert len(tickets) == 1
     return tickets[0]
 
@@ -67,7 +64,7 @@ async def test_request_human_hands_off_when_the_order_is_known_or_was_asked_for(
     assert await request_human(slots) == {"awaiting": slots["awaiting"], "next_move": "handoff"}
 
 
-async def test_handoff_creates_a_filled_in_ticket(db: Engine) -> None:
+async def test_handoff_creates_a_filled_in_ticket(db: App) -> None:
     slots = await hand_off()
     assert (slots["next_move"], slots["awaiting"], slots["order_id"]) == ("handoff_created", "handed_off", ORDER)
     assert re.fullmatch(r"TK\d{8}\d{6}", slots["ticket_no"])
@@ -94,7 +91,7 @@ async def test_handoff_creates_a_filled_in_ticket(db: Engine) -> None:
     ]
 
 
-async def test_handoff_twice_in_one_conversation_keeps_one_ticket(db: Engine) -> None:
+async def test_handoff_twice_in_one_conversation_keeps_one_ticket(db: App) -> None:
     first = await hand_off()
     second = await hand_off("人呢？快点", "request_human", slots={**VERIFIED, **first})
     assert second["ticket_no"] == first["ticket_no"] and second["next_move"] == "handoff_created"
@@ -103,15 +100,15 @@ async def test_handoff_twice_in_one_conversation_keeps_one_ticket(db: Engine) ->
     assert ticket.details["transcript"][-1]["text"] == "人呢？快点"
 
 
-async def test_another_conversation_gets_its_own_ticket(db: Engine) -> None:
+async def test_another_conversation_gets_its_own_ticket(db: App) -> None:
     first = await hand_off()
     other = await hand_off(sender_id="someone-else")
     assert other["ticket_no"] != first["ticket_no"]
-    assert len(list_tickets(engine=db)) == 2
+    assert len(db.handoffs.list_tickets()) == 2
 
 
 @pytest.mark.parametrize("with_entity", [False, True])
-async def test_order_number_given_for_the_human_goes_on_the_ticket_unverified(db: Engine, with_entity: bool) -> None:
+async def test_order_number_given_for_the_human_goes_on_the_ticket_unverified(db: App, with_entity: bool) -> None:
     text = "订单号 km 2026 1128 000107"
     ents = [entity("order_id", "km 2026 1128 000107", text)] if with_entity else []
     slots = {"awaiting": "human_order", "next_move": "ask_human_order", "verified": True}
@@ -126,7 +123,7 @@ async def test_order_number_given_for_the_human_goes_on_the_ticket_unverified(db
 @pytest.mark.parametrize(
     ("text", "intent"), [("KM2026112700421", "inform"), ("没有", "deny"), ("1' OR '1'='1", "inform")]
 )
-async def test_no_usable_order_number_still_hands_off_without_order(db: Engine, text: str, intent: str) -> None:
+async def test_no_usable_order_number_still_hands_off_without_order(db: App, text: str, intent: str) -> None:
     result = await hand_off(text, intent, slots={"awaiting": "human_order", "next_move": "ask_human_order"})
     assert (result["next_move"], result["awaiting"], result["order_id"]) == ("handoff_created", "handed_off", None)
     ticket = only_ticket(db)
@@ -134,13 +131,13 @@ async def test_no_usable_order_number_still_hands_off_without_order(db: Engine, 
     assert ticket.priority.value == "normal" and result["ticket_wait"] == "8"
 
 
-async def test_order_number_in_text_is_ignored_unless_asked_for_the_human(db: Engine) -> None:
+async def test_order_number_in_text_is_ignored_unless_asked_for_the_human(db: App) -> None:
     result = await hand_off(ORDER, "inform", slots={"awaiting": "offer_human", "next_move": "locked"})
     assert result["order_id"] is None and only_ticket(db).order_no is None
     assert only_ticket(db).details["handoff_reason"] == "verification_failed"
 
 
-async def test_two_frustrated_messages_make_it_high_priority(empty_db: Engine) -> None:
+async def test_two_frustrated_messages_make_it_high_priority(empty_db: App) -> None:
     angry = [user_event("太坑了！！", "express_frustration"), user_event("气死我了", "express_frustration")]
     tracker = make_tracker("转人工", "request_human", slots={"next_move": "handoff"}, events=angry)
     events, _ = await run_action(ActionHandoff(), tracker)
@@ -150,32 +147,32 @@ async def test_two_frustrated_messages_make_it_high_priority(empty_db: Engine) -
     assert ticket.details["customer_description"] == "太坑了！！ / 气死我了"
 
 
-async def test_huge_message_is_truncated_in_the_transcript(db: Engine) -> None:
+async def test_huge_message_is_truncated_in_the_transcript(db: App) -> None:
     await hand_off("急" * 10_000, "express_frustration")
     assert len(only_ticket(db).details["transcript"][-1]["text"]) == 2000
 
 
-async def test_database_down_keeps_the_handoff_on_disk_and_says_so(db_down: str) -> None:
+async def test_database_down_keeps_the_handoff_on_disk_and_says_so(db_down: App) -> None:
     slots = await hand_off()
     assert (slots["next_move"], slots["awaiting"]) == ("handoff_queued", "handed_off")
     assert "ticket_no" not in slots  # no number is promised before the ticket exists
-    queued = outbox.pending()
+    queued = db_down.outbox.pending()
     assert len(queued) == 1 and "还是不行" in queued[0].read_text(encoding="utf-8")
 
 
-async def test_database_and_disk_both_down_gives_handoff_failed(db_down: str, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_database_and_disk_both_down_gives_handoff_failed(db_down: App, monkeypatch: pytest.MonkeyPatch) -> None:
     def disk_full(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(outbox, "enqueue", disk_full)
+    monkeypatch.setattr(db_down.outbox, "enqueue", disk_full)
     assert await hand_off() == {"awaiting": None, "next_move": "handoff_failed"}
 
 
-async def test_service_raising_gives_handoff_failed(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_service_raising_gives_handoff_failed(db: App, monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("tickets table locked")
 
-    monkeypatch.setattr(actions.handoff, "hand_off", broken)
+    monkeypatch.setattr(db.handoffs, "hand_off", broken)
     assert await hand_off() == {"awaiting": None, "next_move": "handoff_failed"}
 
 
@@ -199,7 +196,7 @@ def test_handoff_reason(next_move: str | None, latest: str | None, reason: str) 
     assert handoff_reason(next_move, latest) == reason
 
 
-async def test_an_unverified_answer_never_becomes_a_verified_ticket(db: Engine) -> None:
+async def test_an_unverified_answer_never_becomes_a_verified_ticket(db: App) -> None:
     fallback = [user_event("？？", "nlu_fallback")]
     slots: dict = {"order_id": ORDER, "phone_last4": "3821", "verified": True, "awaiting": "anything_else"}
     turns: list[tuple[Action, str, str | None, list[dict]]] = [

@@ -9,16 +9,15 @@ from datetime import timedelta
 import pytest
 from helpers import apply_events, final_slots, make_tracker, run_action
 from sqlalchemy import select
-from sqlalchemy.engine import Engine
 
-import actions.verification
 from actions.verification import ActionVerifyOrder
-from topup import customer_token
+from tests.appkit import installed, rebuilt
+from topup.app import App
+from topup.clock import utcnow
+from topup.customer_token import Customer
 from topup.db.engine import unit_of_work
 from topup.db.schema import SecurityEventRow
-from topup.presentation import utcnow
-from topup.services import security
-from topup.services.security import LOOKUP_FAILED, LOOKUP_LOCKED, client_key, mask_order_no, record_event
+from topup.services.security import LOOKUP_FAILED, LOOKUP_LOCKED, client_key, mask_order_no
 
 ORDER, TAIL = "KM20261127004215", "3821"
 OTHER_ORDER = "KM20261128000107"  # tail 2233, phone 13911112233
@@ -45,8 +44,8 @@ async def fail_in_conversations(failures: int, metadata: dict, prefix: str = "at
         conversation += 1
 
 
-def rows(engine: Engine) -> list[SecurityEventRow]:
-    with unit_of_work(engine) as session:
+def rows(app: App) -> list[SecurityEventRow]:
+    with unit_of_work(app.engine) as session:
         return list(session.execute(select(SecurityEventRow).order_by(SecurityEventRow.id)).scalars())
 
 
@@ -56,7 +55,7 @@ def _assert_cooldown(slots: dict) -> None:
     assert "diagnosis" not in slots and "order_product" not in slots
 
 
-async def test_one_ip_is_locked_across_conversations_even_with_the_right_tail(db: Engine) -> None:
+async def test_one_ip_is_locked_across_conversations_even_with_the_right_tail(db: App) -> None:
     await fail_in_conversations(10, {"client_ip": IP})
     _, dispatcher, slots = await attempt(f"{ORDER} {TAIL}", "fresh-chat", {"client_ip": IP})
     _assert_cooldown(slots)
@@ -65,32 +64,32 @@ async def test_one_ip_is_locked_across_conversations_even_with_the_right_tail(db
     assert kinds == [(LOOKUP_FAILED, f"ip:{IP}")] * 10 + [(LOOKUP_LOCKED, f"ip:{IP}")]
 
 
-async def test_below_the_limit_the_ip_can_still_look_up(db: Engine) -> None:
+async def test_below_the_limit_the_ip_can_still_look_up(db: App) -> None:
     await fail_in_conversations(9, {"client_ip": IP})
     _, _, slots = await attempt(f"{ORDER} {TAIL}", "fresh-chat", {"client_ip": IP})
     assert slots["next_move"] == "diag_processing_overdue" and slots["verified"] is True
 
 
-async def test_a_locked_client_is_not_looked_up(db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_locked_client_is_not_looked_up(db: App, monkeypatch: pytest.MonkeyPatch) -> None:
     await fail_in_conversations(10, {"client_ip": IP})
 
     def must_not_run(*args: object, **kwargs: object) -> None:
         raise AssertionError("looked up while cooling down")
 
-    monkeypatch.setattr(actions.verification, "look_up", must_not_run)
+    monkeypatch.setattr(db.lookups, "look_up", must_not_run)
     _, _, slots = await attempt(f"{ORDER} {TAIL}", "fresh-chat", {"client_ip": IP})
     _assert_cooldown(slots)
 
 
-async def test_a_different_ip_is_unaffected(db: Engine) -> None:
+async def test_a_different_ip_is_unaffected(db: App) -> None:
     await fail_in_conversations(10, {"client_ip": IP})
     _assert_cooldown((await attempt(f"{ORDER} {TAIL}", "again", {"client_ip": IP}))[2])
     _, _, slots = await attempt(f"{ORDER} {TAIL}", "neighbour", {"client_ip": "198.51.100.20"})
     assert slots["next_move"] == "diag_processing_overdue"
 
 
-async def test_a_signed_customer_is_keyed_by_customer_id_whatever_the_ip(db: Engine) -> None:
-    token = customer_token.sign("cust-42", "13800003821")
+async def test_a_signed_customer_is_keyed_by_customer_id_whatever_the_ip(db: App) -> None:
+    token = db.customers.sign("cust-42", "13800003821")
     for n in range(10):  # someone else's order, from a new IP and a new chat each time
         _, _, slots = await attempt(OTHER_ORDER, f"c{n}", {"customer_token": token, "client_ip": f"10.0.0.{n}"})
         assert slots["next_move"] == "not_verified"
@@ -98,38 +97,37 @@ async def test_a_signed_customer_is_keyed_by_customer_id_whatever_the_ip(db: Eng
     _, _, slots = await attempt(ORDER, "c-last", {"customer_token": token, "client_ip": "10.9.9.9"})
     _assert_cooldown(slots)
     # Another signed customer behind the same IP, and an anonymous visitor on it, are not held back.
-    other = customer_token.sign("cust-7", "13911112233")
+    other = db.customers.sign("cust-7", "13911112233")
     _, _, slots = await attempt(OTHER_ORDER, "c-other", {"customer_token": other, "client_ip": "10.0.0.1"})
     assert slots["next_move"] == "diag_processing_recent"
     _, _, slots = await attempt(f"{ORDER} {TAIL}", "anon", {"client_ip": "10.0.0.1"})
     assert slots["next_move"] == "diag_processing_overdue"
 
 
-async def test_without_an_ip_the_conversation_is_the_client(db: Engine) -> None:
+async def test_without_an_ip_the_conversation_is_the_client(db: App) -> None:
     await attempt(f"{ORDER} 0000", "no-ip-chat", {})
     await attempt(f"{ORDER} 0000", "no-ip-chat", {"client_ip": "  "})
     assert [r.client_key for r in rows(db)] == ["sender:no-ip-chat", "sender:no-ip-chat"]
 
 
 @pytest.mark.parametrize(("minutes_ago", "locked"), [(16, False), (14, True)])
-async def test_the_window_slides(db: Engine, minutes_ago: int, locked: bool) -> None:
+async def test_the_window_slides(db: App, minutes_ago: int, locked: bool) -> None:
     then = utcnow() - timedelta(minutes=minutes_ago)
     for _ in range(10):
-        record_event(LOOKUP_FAILED, f"ip:{IP}", "earlier-chat", "order=KM2026********15", now=then)
+        db.security.record_event(LOOKUP_FAILED, f"ip:{IP}", "earlier-chat", "order=KM2026********15", now=then)
     _, _, slots = await attempt(f"{ORDER} {TAIL}", "later-chat", {"client_ip": IP})
     assert (slots["next_move"] == "locked") is locked
 
 
-async def test_limit_and_window_come_from_the_environment(db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TOPUP_CLIENT_MAX_FAILED_LOOKUPS", "2")
-    monkeypatch.setenv("TOPUP_LOOKUP_COOLDOWN_MINUTES", "1")
-    record_event(LOOKUP_FAILED, f"ip:{IP}", "x", now=utcnow() - timedelta(seconds=90))  # outside 1 minute
-    await fail_in_conversations(2, {"client_ip": IP})
-    _, _, slots = await attempt(f"{ORDER} {TAIL}", "later-chat", {"client_ip": IP})
+async def test_limit_and_window_come_from_the_settings(db: App) -> None:
+    with installed(rebuilt(db, TOPUP_CLIENT_MAX_FAILED_LOOKUPS="2", TOPUP_LOOKUP_COOLDOWN_MINUTES="1")) as app:
+        app.security.record_event(LOOKUP_FAILED, f"ip:{IP}", "x", now=utcnow() - timedelta(seconds=90))  # outside 1 min
+        await fail_in_conversations(2, {"client_ip": IP})
+        _, _, slots = await attempt(f"{ORDER} {TAIL}", "later-chat", {"client_ip": IP})
     _assert_cooldown(slots)
 
 
-async def test_events_are_written_and_logged_masked(db: Engine, caplog: pytest.LogCaptureFixture) -> None:
+async def test_events_are_written_and_logged_masked(db: App, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING, logger="topup.security")
     await fail_in_conversations(10, {"client_ip": IP}, prefix="chat")
     await attempt(f"{ORDER} {TAIL}", "chat-last", {"client_ip": IP})
@@ -146,7 +144,7 @@ async def test_events_are_written_and_logged_masked(db: Engine, caplog: pytest.L
     assert ORDER not in text and "0000" not in text and TAIL not in text
 
 
-async def test_wrong_tail_and_unknown_order_stay_identical_and_both_count(db: Engine) -> None:
+async def test_wrong_tail_and_unknown_order_stay_identical_and_both_count(db: App) -> None:
     wrong_tail = await attempt(f"{ORDER} 0000", "chat-a", {"client_ip": IP})
     unknown = await attempt(f"KM20261127999999 {TAIL}", "chat-a", {"client_ip": IP})
     assert json.dumps(wrong_tail[0], sort_keys=True) == json.dumps(unknown[0], sort_keys=True)
@@ -154,29 +152,29 @@ async def test_wrong_tail_and_unknown_order_stay_identical_and_both_count(db: En
     assert [(r.kind, r.client_key) for r in rows(db)] == [(LOOKUP_FAILED, f"ip:{IP}")] * 2
 
 
-async def test_while_cooling_down_known_and_unknown_orders_look_the_same(db: Engine) -> None:
+async def test_while_cooling_down_known_and_unknown_orders_look_the_same(db: App) -> None:
     await fail_in_conversations(10, {"client_ip": IP})
     known = await attempt(f"{ORDER} {TAIL}", "chat-z", {"client_ip": IP})
     unknown = await attempt(f"KM20261127999999 {TAIL}", "chat-z", {"client_ip": IP})
     assert json.dumps(known[0], sort_keys=True) == json.dumps(unknown[0], sort_keys=True)
 
 
-async def test_database_down_gives_the_system_trouble_answer(db_down: str) -> None:
+async def test_database_down_gives_the_system_trouble_answer(db_down: App) -> None:
     _, _, slots = await attempt(TAIL, "chat", {"client_ip": IP}, {"order_id": ORDER, "awaiting": "phone_last4"})
     assert (slots["next_move"], slots["order_id"], slots["phone_last4"]) == ("lookup_error", ORDER, TAIL)
 
 
-async def test_no_security_table_gives_the_system_trouble_answer(db: Engine) -> None:
-    SecurityEventRow.__table__.drop(db)
+async def test_no_security_table_gives_the_system_trouble_answer(db: App) -> None:
+    SecurityEventRow.__table__.drop(db.engine)
     _, _, slots = await attempt(f"{ORDER} {TAIL}", "chat", {"client_ip": IP})
     assert slots["next_move"] == "lookup_error"
 
 
-async def test_failing_to_store_a_failure_keeps_the_answer(db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_failing_to_store_a_failure_keeps_the_answer(db: App, monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(actions.verification, "record_event", broken)
+    monkeypatch.setattr(db.security, "record_event", broken)
     events, _, slots = await attempt(f"{ORDER} 0000", "chat", {"client_ip": IP})
     assert final_slots(events)["next_move"] == "not_verified" and slots["verify_attempts"] == 1
 
@@ -187,7 +185,7 @@ def test_client_keys_fit_the_column_and_stay_distinct() -> None:
     assert all(len(client_key({"client_ip": v}, "s", None)) <= 128 for v in (long_a, long_b))
     assert client_key("not a dict", "s\n", None) == "sender:s?"  # type: ignore[arg-type]
     assert client_key({"client_ip": 7}, "s", None) == "sender:s"
-    assert client_key({"client_ip": IP}, "s", customer_token.Customer("", "138")) == f"ip:{IP}"
+    assert client_key({"client_ip": IP}, "s", Customer("", "138")) == f"ip:{IP}"
 
 
 @pytest.mark.parametrize(
@@ -197,7 +195,7 @@ def test_mask_order_no(order: str | None, masked: str) -> None:
     assert mask_order_no(order) == masked
 
 
-def test_log_lines_cannot_be_forged(caplog: pytest.LogCaptureFixture, empty_db: Engine) -> None:
+def test_log_lines_cannot_be_forged(caplog: pytest.LogCaptureFixture, empty_db: App) -> None:
     caplog.set_level(logging.WARNING, logger="topup.security")
-    security.record_event(LOOKUP_FAILED, "ip:1", "evil\nsecurity_event kind=ok\u202e", "x\r\ny")
+    empty_db.security.record_event(LOOKUP_FAILED, "ip:1", "evil\nsecurity_event kind=ok\u202e", "x\r\ny")
     assert "\n" not in caplog.records[0].getMessage() and "\u202e" not in caplog.records[0].getMessage()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from helpers import final_slots, make_tracker, run_action
 from sqlalchemy import delete
-from sqlalchemy.engine import Engine
 
 from actions.handoff import ActionHandoff
 from actions.takeover import (
@@ -17,24 +16,24 @@ from actions.takeover import (
     parse_rating,
 )
 from actions.verification import ActionVerifyOrder
-from topup import customer_token
+from tests.appkit import installed, rebuilt
+from topup.app import App
 from topup.db.engine import unit_of_work
 from topup.db.schema import AgentPresenceRow
 from topup.model import Complaint
-from topup.services import console
-from topup.services.handoff import HandoffRequest, get_ticket, hand_off
+from topup.services.handoff import HandoffRequest
 
 CID = "takeover-conversation"
 
 
-def _ticket(engine: Engine) -> str:
+def _ticket(app: App) -> str:
     request = HandoffRequest(CID, "KM20261127004215", True, Complaint.RECHARGE_STUCK, "一直在充值", "customer_request")
-    return hand_off(request, engine=engine).ticket_no
+    return app.handoffs.hand_off(request).ticket_no
 
 
-async def test_agent_joins_then_messages_flow_both_ways(db: Engine) -> None:
+async def test_agent_joins_then_messages_flow_both_ways(db: App) -> None:
     ticket_no = _ticket(db)
-    console.claim(ticket_no, "xiaowang", engine=db)
+    db.console.claim(ticket_no, "xiaowang")
 
     events, _ = await run_action(ActionAgentJoined(), make_tracker("", None, sender_id=CID))
     assert final_slots(events) == {"agent_active": True, "agent_name": "小王", "awaiting": None}
@@ -43,27 +42,27 @@ async def test_agent_joins_then_messages_flow_both_ways(db: Engine) -> None:
         ActionRelayToAgent(), make_tracker("好的 谢谢<b>", "thank", sender_id=CID, slots={"agent_active": True})
     )
     assert events == []
-    live = console.detail(ticket_no, engine=db)["messages"]
+    live = db.console.detail(ticket_no)["messages"]
     assert [(m.role, m.text) for m in live] == [("customer", "好的 谢谢<b>")]
 
-    console.post_agent_message(ticket_no, "xiaowang", "您好，正在为您核实", engine=db)
+    db.console.post_agent_message(ticket_no, "xiaowang", "您好，正在为您核实")
     _, dispatcher = await run_action(ActionDeliverAgentMessages(), make_tracker("", None, sender_id=CID))
     assert [m["text"] for m in dispatcher.messages] == ["【客服小王】您好，正在为您核实"]
     _, again = await run_action(ActionDeliverAgentMessages(), make_tracker("", None, sender_id=CID))
     assert again.messages == []  # each reply is shown once
 
 
-async def test_relay_without_an_agent_hands_the_conversation_back(db: Engine) -> None:
+async def test_relay_without_an_agent_hands_the_conversation_back(db: App) -> None:
     events, _ = await run_action(
         ActionRelayToAgent(), make_tracker("还在吗", "greet", sender_id=CID, slots={"agent_active": True})
     )
     assert final_slots(events) == {"agent_active": False}
 
 
-async def test_resolve_then_rating_is_stored(db: Engine) -> None:
+async def test_resolve_then_rating_is_stored(db: App) -> None:
     ticket_no = _ticket(db)
-    console.claim(ticket_no, "xiaowang", engine=db)
-    console.resolve(ticket_no, "xiaowang", "已补充值到账", engine=db)
+    db.console.claim(ticket_no, "xiaowang")
+    db.console.resolve(ticket_no, "xiaowang", "已补充值到账")
     events, _ = await run_action(ActionAgentLeft(), make_tracker("", None, sender_id=CID))
     assert final_slots(events)["awaiting"] == "rating" and final_slots(events)["agent_active"] is False
 
@@ -71,10 +70,10 @@ async def test_resolve_then_rating_is_stored(db: Engine) -> None:
     tracker = make_tracker('/rate{"rating": 5}', "rate", entities=[button], sender_id=CID, slots={"awaiting": "rating"})
     events, _ = await run_action(ActionSaveRating(), tracker)
     assert final_slots(events)["next_move"] == "rated"
-    assert get_ticket(ticket_no, engine=db).details["rating"] == 5
+    assert db.handoffs.get_ticket(ticket_no).details["rating"] == 5
 
 
-async def test_a_reply_that_is_not_a_rating_asks_again(db: Engine) -> None:
+async def test_a_reply_that_is_not_a_rating_asks_again(db: App) -> None:
     events, _ = await run_action(ActionSaveRating(), make_tracker("嗯嗯", "affirm", slots={"awaiting": "rating"}))
     assert final_slots(events) == {"awaiting": "rating", "next_move": "rating_invalid"}
 
@@ -88,16 +87,16 @@ def test_parse_rating(entity_value: object, text: str, rating: int | None) -> No
     assert parse_rating(entity_value, text) == rating
 
 
-async def test_handoff_out_of_hours_says_when(db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TOPUP_BUSINESS_HOURS", "00:00-00:01")
-    events, _ = await run_action(ActionHandoff(), make_tracker("转人工", "request_human", sender_id=CID))
+async def test_handoff_out_of_hours_says_when(db: App) -> None:
+    with installed(rebuilt(db, TOPUP_BUSINESS_HOURS="00:00-00:01")):
+        events, _ = await run_action(ActionHandoff(), make_tracker("转人工", "request_human", sender_id=CID))
     slots = final_slots(events)
     assert slots["next_move"] == "handoff_offhours" and slots["ticket_no"].startswith("TK")
     assert "00:00" in slots["opening_time"]
 
 
-async def test_handoff_with_no_agent_online(db: Engine) -> None:
-    with unit_of_work(db) as session:
+async def test_handoff_with_no_agent_online(db: App) -> None:
+    with unit_of_work(db.engine) as session:
         session.execute(delete(AgentPresenceRow))
     events, _ = await run_action(ActionHandoff(), make_tracker("转人工", "request_human", sender_id=CID))
     assert final_slots(events)["next_move"] == "handoff_no_agent"
@@ -108,8 +107,8 @@ def _with_token(tracker, token: str):  # noqa: ANN001, ANN202
     return tracker
 
 
-async def test_signed_in_customer_is_verified_without_the_tail(db: Engine) -> None:
-    token = customer_token.sign("demo-customer-1", "13800003821")
+async def test_signed_in_customer_is_verified_without_the_tail(db: App) -> None:
+    token = db.customers.sign("demo-customer-1", "13800003821")
     tracker = _with_token(make_tracker("话费一直在充值", "recharge_stuck"), token)
     events, _ = await run_action(ActionVerifyOrder(), tracker)
     slots = final_slots(events)
@@ -118,16 +117,18 @@ async def test_signed_in_customer_is_verified_without_the_tail(db: Engine) -> No
 
 @pytest.mark.parametrize(
     "token",
-    ["forged.signature", customer_token.sign("x", "13800003821", ttl_s=-5), "", "a" * 5000],
+    ["forged.signature", "expired", "", "a" * 5000],
     ids=["forged", "expired", "empty", "huge"],
 )
-async def test_an_invalid_token_is_ignored(db: Engine, token: str) -> None:
+async def test_an_invalid_token_is_ignored(db: App, token: str) -> None:
+    if token == "expired":
+        token = db.customers.sign("x", "13800003821", ttl_s=-5)
     events, _ = await run_action(ActionVerifyOrder(), _with_token(make_tracker("一直在充值", "recharge_stuck"), token))
     assert final_slots(events)["next_move"] == "ask_order_id"
 
 
-async def test_a_token_does_not_open_someone_elses_order(db: Engine) -> None:
-    token = customer_token.sign("someone", "13999990000")
+async def test_a_token_does_not_open_someone_elses_order(db: App) -> None:
+    token = db.customers.sign("someone", "13999990000")
     tracker = _with_token(make_tracker("查一下 KM20261127004215", "check_order_status"), token)
     events, _ = await run_action(ActionVerifyOrder(), tracker)
     assert final_slots(events)["next_move"] == "not_verified"

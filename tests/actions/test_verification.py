@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 from helpers import apply_events, entity, final_slots, make_tracker, run_action, user_event
-from sqlalchemy.engine import Engine
 
-import actions.verification
 from actions.verification import ActionVerifyOrder
+from topup.app import App
 
 ORDER = "KM20261127004215"
 TAIL = "3821"
@@ -63,9 +62,9 @@ async def test_a_new_order_number_drops_the_previous_verification_and_tail() -> 
 @pytest.mark.parametrize("text", ["KM2026112700421", "1' OR '1'='1", "KM20261332004215", "订单号我忘了"])
 @pytest.mark.parametrize("intent", ["inform", "nlu_fallback"])
 async def test_malformed_order_number_while_awaiting_it(
-    text: str, intent: str, monkeypatch: pytest.MonkeyPatch
+    empty_db: App, text: str, intent: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(actions.verification, "look_up", _unavailable)
+    monkeypatch.setattr(empty_db.lookups, "look_up", _unavailable)
     _, slots = await verify(text=text, intent=intent, slots={"awaiting": "order_id"})
     assert slots == {"next_move": "order_id_malformed", "awaiting": "order_id", "order_id": None, "verified": False}
 
@@ -86,7 +85,7 @@ def _assert_verified_overdue(slots: dict) -> None:
     assert slots["diagnosis"] == "processing_overdue" and slots["order_paid_at"]
 
 
-async def test_order_and_tail_in_one_message_separated_by_a_space(db: Engine) -> None:
+async def test_order_and_tail_in_one_message_separated_by_a_space(db: App) -> None:
     _, slots = await verify(text=f"{ORDER} {TAIL}")
     _assert_verified_overdue(slots)
 
@@ -94,23 +93,23 @@ async def test_order_and_tail_in_one_message_separated_by_a_space(db: Engine) ->
 @pytest.mark.parametrize(
     "text", [f"{ORDER}，{TAIL}", f"订单{ORDER} 手机尾号{TAIL}", f"ＫＭ２０２６１１２７００４２１５，{TAIL}"]
 )
-async def test_order_and_tail_in_one_message(db: Engine, text: str) -> None:
+async def test_order_and_tail_in_one_message(db: App, text: str) -> None:
     _, slots = await verify(text=text)
     _assert_verified_overdue(slots)
 
 
-async def test_order_and_tail_as_entities(db: Engine) -> None:
+async def test_order_and_tail_as_entities(db: App) -> None:
     text = f"{ORDER} {TAIL}"
     _, slots = await verify(text=text, entities=[entity("order_id", ORDER, text), entity("phone_last4", TAIL, text)])
     _assert_verified_overdue(slots)
 
 
-async def test_tail_answered_after_the_order(db: Engine) -> None:
+async def test_tail_answered_after_the_order(db: App) -> None:
     _, slots = await verify(text=TAIL, slots={"order_id": ORDER, "awaiting": "phone_last4"})
     _assert_verified_overdue(slots)
 
 
-async def test_full_phone_number_answers_the_tail_question(db: Engine) -> None:
+async def test_full_phone_number_answers_the_tail_question(db: App) -> None:
     _, slots = await verify(text="13800003821", slots={"order_id": ORDER, "awaiting": "phone_last4"})
     _assert_verified_overdue(slots)
 
@@ -132,7 +131,7 @@ DEMO = [  # order, tail, diagnosis kind, awaiting afterwards
 
 
 @pytest.mark.parametrize(("order", "tail", "kind", "awaiting"), DEMO, ids=[d[2] + "-" + d[1] for d in DEMO])
-async def test_each_demo_order_gets_its_diagnosis(db: Engine, order: str, tail: str, kind: str, awaiting: str) -> None:
+async def test_each_demo_order_gets_its_diagnosis(db: App, order: str, tail: str, kind: str, awaiting: str) -> None:
     _, slots = await verify(text=tail, slots={"order_id": order, "awaiting": "phone_last4"})
     assert (slots["next_move"], slots["diagnosis"], slots["awaiting"]) == (f"diag_{kind}", kind, awaiting)
     assert slots["verified"] is True and slots["order_amount"]
@@ -151,13 +150,13 @@ async def test_each_demo_order_gets_its_diagnosis(db: Engine, order: str, tail: 
     ],
 )
 async def test_the_customers_claim_changes_the_diagnosis(
-    db: Engine, order: str, tail: str, intent: str, text: str, kind: str
+    db: App, order: str, tail: str, intent: str, text: str, kind: str
 ) -> None:
     _, slots = await verify(text=text, intent=intent, slots={"order_id": order, "awaiting": "phone_last4"})
     assert slots["next_move"] == f"diag_{kind}"
 
 
-async def test_wrong_tail_and_unknown_order_are_indistinguishable(db: Engine) -> None:
+async def test_wrong_tail_and_unknown_order_are_indistinguishable(db: App) -> None:
     wrong_tail, _ = await verify(text="0000", slots={"order_id": ORDER, "awaiting": "phone_last4"})
     unknown, _ = await verify(text=TAIL, slots={"order_id": "KM20261127999999", "awaiting": "phone_last4"})
     assert wrong_tail == unknown
@@ -171,7 +170,7 @@ async def test_wrong_tail_and_unknown_order_are_indistinguishable(db: Engine) ->
     }
 
 
-async def test_third_failure_locks_and_reveals_nothing(db: Engine) -> None:
+async def test_third_failure_locks_and_reveals_nothing(db: App) -> None:
     slots: dict = {"awaiting": "order_id"}
     moves = []
     for _ in range(3):
@@ -185,7 +184,7 @@ async def test_third_failure_locks_and_reveals_nothing(db: Engine) -> None:
 
 
 @pytest.mark.parametrize("attempts", [3, 3.0, 7])
-async def test_once_locked_even_the_right_order_and_tail_stay_locked(db: Engine, attempts: float) -> None:
+async def test_once_locked_even_the_right_order_and_tail_stay_locked(db: App, attempts: float) -> None:
     text = f"{ORDER}，{TAIL}"
     _, slots = await verify(text=text, intent="recharge_stuck", slots={"verify_attempts": attempts})
     assert slots == {
@@ -193,13 +192,13 @@ async def test_once_locked_even_the_right_order_and_tail_stay_locked(db: Engine,
     }  # fmt: skip
 
 
-async def test_database_down_keeps_what_the_customer_gave(db_down: str) -> None:
+async def test_database_down_keeps_what_the_customer_gave(db_down: App) -> None:
     _, slots = await verify(text=TAIL, slots={"order_id": ORDER, "awaiting": "phone_last4"})
     assert slots == {"next_move": "lookup_error", "awaiting": "offer_human", "order_id": ORDER, "phone_last4": TAIL}
 
 
-async def test_lookup_raising_gives_lookup_error(db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(actions.verification, "look_up", _unavailable)
+async def test_lookup_raising_gives_lookup_error(db: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(db.lookups, "look_up", _unavailable)
     _, slots = await verify(text=f"{ORDER}，{TAIL}")
     assert (slots["next_move"], slots["order_id"], slots["phone_last4"]) == ("lookup_error", ORDER, TAIL)
     assert "verified" in slots and slots["verified"] is False
@@ -216,7 +215,7 @@ async def test_lookup_raising_gives_lookup_error(db: Engine, monkeypatch: pytest
         ("<b>" * 2_500, {}, "ask_order_id"),
     ],
 )
-async def test_hostile_or_huge_messages_do_not_raise(db: Engine, text: str, slots: dict, move: str) -> None:
+async def test_hostile_or_huge_messages_do_not_raise(db: App, text: str, slots: dict, move: str) -> None:
     _, final = await verify(text=text, slots=slots, events=[user_event("你好", "greet")])
     assert final["next_move"] == move
 
@@ -226,7 +225,7 @@ def _unavailable(*args: object, **kwargs: object) -> None:
 
 
 @pytest.mark.parametrize("text", [f"{ORDER}，0000", "KM2026112700421"])
-async def test_a_failed_reverification_clears_verified(db: Engine, text: str) -> None:
+async def test_a_failed_reverification_clears_verified(db: App, text: str) -> None:
     before = {"order_id": ORDER, "phone_last4": TAIL, "verified": True, "awaiting": "order_id"}
     events, _ = await verify(text=text, slots=before)
     assert apply_events(before, events)["order_id"] is None
@@ -240,7 +239,7 @@ async def test_entity_values_that_are_not_text_are_ignored(value: object) -> Non
     assert slots == {"awaiting": "order_id", "next_move": "ask_order_id"}
 
 
-async def test_numeric_entity_values_are_read_as_digits(db: Engine) -> None:
+async def test_numeric_entity_values_are_read_as_digits(db: App) -> None:
     entities = [{"entity": "order_id", "value": 20261127004215}, {"entity": "phone_last4", "value": 3821}]
     _, slots = await verify(text="/inform", entities=entities)
     _assert_verified_overdue(slots)

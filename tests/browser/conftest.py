@@ -196,9 +196,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory, console_secret: str) -> Iter
     rasa_url = f"http://127.0.0.1:{rasa_port}"
     procs: list[Proc] = []
     try:
-        procs.append(_start("actions", [BIN / "python", "-m", "serving.action_server", "--port", str(action_port)],
+        procs.append(_start("actions", [BIN / "python", "-m", "rasa_plugins.action_server", "--port", str(action_port)],
                             env, work, f"http://127.0.0.1:{action_port}/health"))
-        procs.append(_start("rasa", [BIN / "python", "-m", "serving.rasa_server", "run", "--enable-api",
+        procs.append(_start("rasa", [BIN / "python", "-m", "rasa_plugins.rasa_server", "run", "--enable-api",
                                      "--auth-token", env["RASA_TOKEN"], "-i", "127.0.0.1", "--port", str(rasa_port),
                                      "--model", str(MODEL), "--endpoints", "endpoints.yml", "--credentials",
                                      "credentials.yml", "--cors", "*"], env, work, f"{rasa_url}/"))

@@ -11,8 +11,8 @@ import httpx2
 from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
-from channels.guard import MessageGuard
-from channels.topup_rest import GuardedRestInput
+from rasa_plugins.channels.guard import MessageGuard
+from rasa_plugins.channels.rest_channel import GuardedRestInput
 from topup.ratelimit import MemoryBackend, Rate, RateLimiter
 
 CLIENT = "203.0.113.7"

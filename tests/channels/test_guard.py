@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from channels.guard import SLOW_DOWN, TOO_LONG, guarded_metadata
-from channels.topup_rest import MAX_BODY_BYTES, GuardedRestInput
+from rasa_plugins.channels.guard import SLOW_DOWN, TOO_LONG, guarded_metadata
+from rasa_plugins.channels.rest_channel import MAX_BODY_BYTES, GuardedRestInput
 from tests.channels.helpers import CLIENT, REPLY, make_guard, rest_app
 from topup.ratelimit import Rate
 
@@ -179,7 +179,7 @@ def test_importing_the_channel_masks_the_root_handlers() -> None:
     """As at Rasa's start-up: logging configured first, then the channel module imported."""
     code = (
         "import logging, sys; logging.basicConfig(stream=sys.stdout, format='%(message)s');"
-        "import channels.topup_socketio;"
+        "import rasa_plugins.channels.socketio_channel;"
         "logging.getLogger('rasa.x').warning('user said %s', '卡号6222021234567890123 手机13812345678')"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)

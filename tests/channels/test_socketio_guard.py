@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from channels.guard import SLOW_DOWN, TOO_LONG
-from channels.topup_socketio import PersistentSocketIOInput
+from rasa_plugins.channels.guard import SLOW_DOWN, TOO_LONG
+from rasa_plugins.channels.socketio_channel import PersistentSocketIOInput
 from tests.channels.helpers import REPLY, Rasa, make_guard
 
 PEER = "198.51.100.4"

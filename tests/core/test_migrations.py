@@ -185,7 +185,7 @@ def test_alembic_command_line_uses_the_configured_database(tmp_path: Path) -> No
     url = f"sqlite:///{tmp_path}/cli.db"
     env = {"PATH": str(Path(sys.executable).parent), "TOPUP_DATABASE_URL": url, "HOME": str(tmp_path)}
     done = subprocess.run(
-        [sys.executable, "-m", "alembic", "-c", "migrations/alembic.ini", "upgrade", "head"],
+        [sys.executable, "-m", "alembic", "-c", "topup/db/migrations/alembic.ini", "upgrade", "head"],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -32,7 +32,7 @@ from rasa.shared.core.events import (
 from rasa.shared.core.slots import Slot
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from policies.windowed_rules import WindowedRulePolicy, recent_states
+from rasa_plugins.windowed_rules import WindowedRulePolicy, recent_states
 from tests.dialogue.conversations import story_trackers
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pytest
 import requests
 
-from bench.servers import ours
+from ops.bench.servers import ours
 
 
 @dataclass

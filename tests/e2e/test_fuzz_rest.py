@@ -25,7 +25,7 @@ from topup.db.engine import get_engine, unit_of_work
 from topup.db.schema import SecurityEventRow
 
 try:
-    from channels.topup_rest import MAX_BODY_BYTES
+    from rasa_plugins.channels.rest_channel import MAX_BODY_BYTES
 except ImportError:  # the guarded channel not there (yet): Rasa's own REST channel takes any size
     MAX_BODY_BYTES = 1 << 62
 

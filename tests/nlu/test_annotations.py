@@ -9,7 +9,7 @@ import pytest
 import spacy
 from rasa.shared.nlu.training_data.loading import load_data
 
-from nlu_zh.normalise import normalise_text
+from rasa_plugins.nlu_zh.normalise import normalise_text
 
 ROOT = Path(__file__).resolve().parents[2]
 PIPELINE = ROOT / "build" / "spacy_zh"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from nlu_zh.normalise import chinese_number, normalise_entity, normalise_text, parse_amount
+from rasa_plugins.nlu_zh.normalise import chinese_number, normalise_entity, normalise_text, parse_amount
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -85,7 +85,7 @@ def test_parse_amount_without_number() -> None:
 
 def test_shipped_config_is_the_one_evaluated_as_chosen() -> None:
     shipped = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))["pipeline"]
-    from nlu_eval.compare import CHOSEN
+    from ops.nlu_eval.compare import CHOSEN
 
     evaluated = yaml.safe_load((ROOT / "nlu_eval" / "configs" / f"{CHOSEN}.yml").read_text(encoding="utf-8"))[
         "pipeline"

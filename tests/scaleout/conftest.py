@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from bench.servers import BIN, ROOT, Server, _spawn, free_port, init_db, our_env, spawn_actions, spawn_rasa
+from ops.bench.servers import BIN, ROOT, Server, _spawn, free_port, init_db, our_env, spawn_actions, spawn_rasa
 from tests.scaleout.netfaults import CuttableRelay
 from tests.services import POSTGRES_HOST, POSTGRES_PORT, require_services, temporary_postgres_database
 
@@ -86,7 +86,7 @@ def scaled_env(work: Path, action_port: int, orders_url: str, tracker_db: str) -
         "TRACKER_HOST": f"postgresql://postgres@{POSTGRES_HOST}:{POSTGRES_PORT}/{tracker_db}",
         "TRACKER_DB": tracker_db,
         # SCALEOUT_LOCK_STORE=redis runs the same tests on Rasa's stock RedisLockStore, for comparison.
-        "LOCK_STORE_TYPE": os.environ.get("SCALEOUT_LOCK_STORE", "serving.lock_store.AtomicRedisLockStore"),
+        "LOCK_STORE_TYPE": os.environ.get("SCALEOUT_LOCK_STORE", "rasa_plugins.lock_store.AtomicRedisLockStore"),
         "LOCK_STORE_DB": REDIS_DB,
         "TOPUP_REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
         "TOPUP_ACTION_TIMEOUT_SECONDS": "3",
@@ -108,7 +108,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         action_port = free_port()
         env = scaled_env(work, action_port, f"postgresql+psycopg2://postgres@127.0.0.1:{relay.port}/{orders_db}",
                          tracker_url.rsplit("/", 1)[1])
-        subprocess.run([str(BIN / "python"), "-m", "serving.prepare"], cwd=ROOT, env=env, check=True, timeout=120,
+        subprocess.run([str(BIN / "python"), "-m", "ops.prepare"], cwd=ROOT, env=env, check=True, timeout=120,
                        stdout=subprocess.DEVNULL)
         init_db(env)
         actions = [spawn_actions(env, work, free_port(), f"action_server_{i}") for i in range(2)]

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from web.settings import Settings
 
 from topup import ratelimit
 from topup.db.engine import get_engine
 from web import auth
 from web.app import create_app
 from web.auth import LOGIN_LIMITER
-from web.settings import Settings
 
 AGENT, PASSWORD = "xiaowang", "demo-agent-pass"
 Client = Callable[..., TestClient]

@@ -24,22 +24,22 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.engine.url import URL, make_url
 from sqlalchemy.pool import NullPool
 
-from topup import config
+from topup.db.engine import connect_args
 from topup.db.schema import Base
 
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 INITIAL = "0001_initial"
 VERSION_TABLE = "alembic_version"
 # pg_advisory_lock key shared by every migrator of this project ("topupmig" as a big-endian bigint).
 ADVISORY_LOCK_KEY = int.from_bytes(b"topupmig", "big") & 0x7FFF_FFFF_FFFF_FFFF
 
 
-def alembic_config(url: str | None = None, connection: Connection | None = None) -> Config:
+def alembic_config(url: str, connection: Connection | None = None) -> Config:
     """The Config the alembic command line would build from migrations/alembic.ini, made in code."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     # ConfigParser interpolates '%': escape it (URL-encoded passwords contain it).
-    cfg.set_main_option("sqlalchemy.url", (url or config.database_url()).replace("%", "%%"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     if connection is not None:
         cfg.attributes["connection"] = connection
     return cfg
@@ -50,10 +50,9 @@ def head() -> str | None:
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
-def upgrade(url: str | None = None) -> None:
+def upgrade(url: str, connect_timeout_s: int = 3) -> None:
     """Bring the database to head; safe to run repeatedly and from several processes at once."""
-    url = url or config.database_url()
-    with migration_connection(url) as conn:
+    with migration_connection(url, connect_timeout_s) as conn:
         cfg = alembic_config(url, conn)
         legacy_revision = _legacy_revision(conn)
         if legacy_revision is not None:
@@ -63,9 +62,9 @@ def upgrade(url: str | None = None) -> None:
         _end_transaction(conn)
 
 
-def current(url: str | None = None) -> str | None:
+def current(url: str) -> str | None:
     """The revision the database is at; None for a database Alembic has never touched (or downgraded to base)."""
-    engine = create_engine(url or config.database_url(), future=True, poolclass=NullPool)
+    engine = create_engine(url, future=True, poolclass=NullPool)
     try:
         with engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
@@ -80,10 +79,13 @@ def schema_differences(connection: Connection) -> list[Any]:
 
 
 @contextmanager
-def migration_connection(url: str) -> Iterator[Connection]:
-    """A connection holding the project's migration lock; the lock goes when the connection closes."""
+def migration_connection(url: str, connect_timeout_s: int = 3) -> Iterator[Connection]:
+    """A connection holding the project's migration lock; the lock goes when the connection closes.
+
+    Bounded connect, but no statement timeout: a migration may legitimately take longer than a request."""
     parsed = make_url(url)
-    engine = create_engine(parsed, future=True, poolclass=NullPool, connect_args=_connect_args(parsed))
+    engine = create_engine(parsed, future=True, poolclass=NullPool,
+                           connect_args=connect_args(parsed, connect_timeout_s))
     try:
         with _sqlite_file_lock(parsed), engine.connect() as conn:
             if conn.dialect.name == "postgresql":
@@ -113,14 +115,6 @@ def _end_transaction(conn: Connection) -> None:
     """Alembic treats a connection already in a transaction as someone else's and never commits it: end ours."""
     if conn.in_transaction():
         conn.commit()
-
-
-def _connect_args(parsed: URL) -> dict[str, Any]:
-    """Bounded connect, but no statement timeout: a migration may legitimately take longer than a request."""
-    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "psycopg2":
-        if "connect_timeout" not in parsed.query:
-            return {"connect_timeout": config.db_connect_timeout()}
-    return {}
 
 
 @contextmanager

@@ -5,15 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
+from topup.clock import Clock
 from topup.db.engine import unit_of_work
 from topup.db.repositories import OrderRepository, ticket_view
 from topup.db.schema import AgentPresenceRow, TicketMessageRow, TicketRow
 from topup.model import Priority, TicketStatus, TicketView
 from topup.pii import mask_pii
-from topup.presentation import order_snapshot, utcnow
+from topup.presentation import order_snapshot
 
 ONLINE_WITHIN = timedelta(seconds=60)
 
@@ -44,93 +46,23 @@ def _live(row: TicketMessageRow) -> LiveMessage:
     return LiveMessage(row.id, row.ticket_no, row.role, row.author, row.text, row.created_at)
 
 
-def _ticket(session, ticket_no: str) -> TicketRow:  # noqa: ANN001
+def _ticket(session: Session, ticket_no: str) -> TicketRow:
     row = session.execute(select(TicketRow).where(TicketRow.ticket_no == ticket_no)).scalar_one_or_none()
     if row is None:
         raise TicketNotFound(ticket_no)
     return row
 
 
-def queue(engine: Engine | None = None) -> list[TicketView]:
-    """Open and in-progress tickets: high priority first, then the longest waiting."""
-    with unit_of_work(engine) as session:
-        rows = session.execute(
-            select(TicketRow)
-            .where(TicketRow.status.in_([TicketStatus.OPEN.value, TicketStatus.IN_PROGRESS.value]))
-            .order_by((TicketRow.priority == Priority.HIGH.value).desc(), TicketRow.created_at)
-        ).scalars()
-        return [ticket_view(r) for r in rows]
-
-
-def detail(ticket_no: str, engine: Engine | None = None) -> dict:
-    """The case, the order's current record and the live messages."""
-    with unit_of_work(engine) as session:
-        row = _ticket(session, ticket_no)
-        order = OrderRepository(session).get(row.order_no) if row.order_no else None
-        messages = session.execute(
-            select(TicketMessageRow).where(TicketMessageRow.ticket_no == ticket_no).order_by(TicketMessageRow.id)
-        ).scalars()
-        return {
-            "ticket": ticket_view(row),
-            "current_order": order_snapshot(order) if order else None,
-            "messages": [_live(m) for m in messages],
-        }
-
-
-def claim(ticket_no: str, agent: str, engine: Engine | None = None, now: datetime | None = None) -> TicketView:
-    now = now or utcnow()
-    with unit_of_work(engine) as session:
-        row = _ticket(session, ticket_no)
-        if row.status == TicketStatus.RESOLVED.value:
-            raise TicketConflict("already resolved")
-        if row.assigned_agent and row.assigned_agent != agent:
-            raise TicketConflict(f"claimed by {row.assigned_agent}")
-        # Compare-and-set, so two agents clicking at once cannot both win.
-        won = session.execute(
-            update(TicketRow)
-            .where(TicketRow.id == row.id, (TicketRow.assigned_agent.is_(None)) | (TicketRow.assigned_agent == agent))
-            .values(status=TicketStatus.IN_PROGRESS.value, assigned_agent=agent, claimed_at=row.claimed_at or now,
-                    updated_at=now)
-        ).rowcount
-        if not won:
-            raise TicketConflict("claimed by someone else")
-        session.refresh(row)
-        return ticket_view(row)
-
-
-def _add_message(session, row: TicketRow, role: str, author: str, text: str, delivered: bool) -> LiveMessage:  # noqa: ANN001
+def _add_message(session: Session, row: TicketRow, role: str, author: str, text: str, delivered: bool,
+                 now: datetime) -> LiveMessage:
     message = TicketMessageRow(ticket_no=row.ticket_no, conversation_id=row.conversation_id, role=role,
-                               author=author, text=text, delivered=delivered, created_at=utcnow())
+                               author=author, text=text, delivered=delivered, created_at=now)
     session.add(message)
     session.flush()
     return _live(message)
 
 
-def post_agent_message(ticket_no: str, agent: str, text: str, engine: Engine | None = None) -> LiveMessage:
-    """Queue an agent reply for delivery to the customer (action_deliver_agent_messages shows it)."""
-    with unit_of_work(engine) as session:
-        row = _ticket(session, ticket_no)
-        if row.status != TicketStatus.IN_PROGRESS.value or row.assigned_agent != agent:
-            raise TicketConflict("claim the ticket first")
-        # An agent pasting a customer's card or phone number must not put it in the ticket or the chat.
-        return _add_message(session, row, "agent", agent, mask_pii(text), delivered=False)
-
-
-def take_undelivered(conversation_id: str, engine: Engine | None = None) -> list[LiveMessage]:
-    """Agent replies not yet shown to the customer, marked delivered in the same unit of work."""
-    with unit_of_work(engine) as session:
-        rows = session.execute(
-            select(TicketMessageRow)
-            .where(TicketMessageRow.conversation_id == conversation_id, TicketMessageRow.delivered.is_(False))
-            .order_by(TicketMessageRow.id)
-            .with_for_update()
-        ).scalars().all()
-        for row in rows:
-            row.delivered = True
-        return [_live(r) for r in rows]
-
-
-def _held_by_agent(session, conversation_id: str) -> TicketRow | None:  # noqa: ANN001
+def _held_by_agent(session: Session, conversation_id: str) -> TicketRow | None:
     """The conversation's ticket an agent is working on, if any."""
     return session.execute(
         select(TicketRow)
@@ -139,68 +71,143 @@ def _held_by_agent(session, conversation_id: str) -> TicketRow | None:  # noqa: 
     ).scalars().first()
 
 
-def active_takeover(conversation_id: str, engine: Engine | None = None) -> TicketView | None:
-    with unit_of_work(engine) as session:
-        row = _held_by_agent(session, conversation_id)
-        return None if row is None else ticket_view(row)
+class ConsoleService:
+    """Tickets as agents work them, and the messages between them and customers."""
 
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        self.engine = engine
+        self.clock = clock
 
-def relay_customer_message(conversation_id: str, text: str, engine: Engine | None = None) -> LiveMessage | None:
-    """A customer message during a takeover, for the agent's view; None if no agent holds the conversation."""
-    with unit_of_work(engine) as session:
-        row = _held_by_agent(session, conversation_id)
-        return None if row is None else _add_message(session, row, "customer", "", mask_pii(text), delivered=True)
+    def queue(self) -> list[TicketView]:
+        """Open and in-progress tickets: high priority first, then the longest waiting."""
+        with unit_of_work(self.engine) as session:
+            rows = session.execute(
+                select(TicketRow)
+                .where(TicketRow.status.in_([TicketStatus.OPEN.value, TicketStatus.IN_PROGRESS.value]))
+                .order_by((TicketRow.priority == Priority.HIGH.value).desc(), TicketRow.created_at)
+            ).scalars()
+            return [ticket_view(r) for r in rows]
 
+    def detail(self, ticket_no: str) -> dict:
+        """The case, the order's current record and the live messages."""
+        with unit_of_work(self.engine) as session:
+            row = _ticket(session, ticket_no)
+            order = OrderRepository(session).get(row.order_no) if row.order_no else None
+            messages = session.execute(
+                select(TicketMessageRow).where(TicketMessageRow.ticket_no == ticket_no).order_by(TicketMessageRow.id)
+            ).scalars()
+            return {
+                "ticket": ticket_view(row),
+                "current_order": order_snapshot(order) if order else None,
+                "messages": [_live(m) for m in messages],
+            }
 
-def resolve(ticket_no: str, agent: str, resolution: str, engine: Engine | None = None) -> TicketView:
-    now, resolution = utcnow(), mask_pii(resolution)
-    with unit_of_work(engine) as session:
-        row = _ticket(session, ticket_no)
-        if row.status == TicketStatus.RESOLVED.value:
-            raise TicketConflict("already resolved")
-        if row.assigned_agent not in (None, agent):
-            raise TicketConflict(f"claimed by {row.assigned_agent}")
-        row.status, row.resolution, row.resolved_at, row.updated_at = TicketStatus.RESOLVED.value, resolution, now, now
-        row.assigned_agent = agent
-        _add_message(session, row, "system", agent, f"已解决：{resolution}", delivered=True)
-        return ticket_view(row)
+    def claim(self, ticket_no: str, agent: str, now: datetime | None = None) -> TicketView:
+        now = now or self.clock.now()
+        with unit_of_work(self.engine) as session:
+            row = _ticket(session, ticket_no)
+            if row.status == TicketStatus.RESOLVED.value:
+                raise TicketConflict("already resolved")
+            if row.assigned_agent and row.assigned_agent != agent:
+                raise TicketConflict(f"claimed by {row.assigned_agent}")
+            # Compare-and-set, so two agents clicking at once cannot both win.
+            won = session.execute(
+                update(TicketRow)
+                .where(TicketRow.id == row.id,
+                       (TicketRow.assigned_agent.is_(None)) | (TicketRow.assigned_agent == agent))
+                .values(status=TicketStatus.IN_PROGRESS.value, assigned_agent=agent, claimed_at=row.claimed_at or now,
+                        updated_at=now)
+            ).rowcount
+            if not won:
+                raise TicketConflict("claimed by someone else")
+            session.refresh(row)
+            return ticket_view(row)
 
+    def post_agent_message(self, ticket_no: str, agent: str, text: str) -> LiveMessage:
+        """Queue an agent reply for delivery to the customer (action_deliver_agent_messages shows it)."""
+        with unit_of_work(self.engine) as session:
+            row = _ticket(session, ticket_no)
+            if row.status != TicketStatus.IN_PROGRESS.value or row.assigned_agent != agent:
+                raise TicketConflict("claim the ticket first")
+            # An agent pasting a customer's card or phone number must not put it in the ticket or the chat.
+            return _add_message(session, row, "agent", agent, mask_pii(text), False, self.clock.now())
 
-def rate(conversation_id: str, rating: int, engine: Engine | None = None) -> str | None:
-    """Store a 1–5 rating on the conversation's latest resolved ticket that has none; its number."""
-    if not 1 <= rating <= 5:
-        raise ValueError("rating is 1 to 5")
-    with unit_of_work(engine) as session:
-        row = session.execute(
-            select(TicketRow)
-            .where(TicketRow.conversation_id == conversation_id, TicketRow.status == TicketStatus.RESOLVED.value,
-                   TicketRow.rating.is_(None))
-            .order_by(TicketRow.resolved_at.desc())
-        ).scalars().first()
-        if row is None:
-            return None
-        row.rating = rating
-        return row.ticket_no
+    def take_undelivered(self, conversation_id: str) -> list[LiveMessage]:
+        """Agent replies not yet shown to the customer, marked delivered in the same unit of work."""
+        with unit_of_work(self.engine) as session:
+            rows = session.execute(
+                select(TicketMessageRow)
+                .where(TicketMessageRow.conversation_id == conversation_id, TicketMessageRow.delivered.is_(False))
+                .order_by(TicketMessageRow.id)
+                .with_for_update()
+            ).scalars().all()
+            for row in rows:
+                row.delivered = True
+            return [_live(r) for r in rows]
 
+    def active_takeover(self, conversation_id: str) -> TicketView | None:
+        with unit_of_work(self.engine) as session:
+            row = _held_by_agent(session, conversation_id)
+            return None if row is None else ticket_view(row)
 
-def messages_since(after_id: int, engine: Engine | None = None) -> list[LiveMessage]:
-    with unit_of_work(engine) as session:
-        rows = session.execute(
-            select(TicketMessageRow).where(TicketMessageRow.id > after_id).order_by(TicketMessageRow.id).limit(500)
-        ).scalars()
-        return [_live(r) for r in rows]
+    def relay_customer_message(self, conversation_id: str, text: str) -> LiveMessage | None:
+        """A customer message during a takeover, for the agent's view; None if no agent holds the conversation."""
+        with unit_of_work(self.engine) as session:
+            row = _held_by_agent(session, conversation_id)
+            return None if row is None else _add_message(session, row, "customer", "", mask_pii(text),
+                                                                True, self.clock.now())
 
+    def resolve(self, ticket_no: str, agent: str, resolution: str) -> TicketView:
+        now, resolution = self.clock.now(), mask_pii(resolution)
+        with unit_of_work(self.engine) as session:
+            row = _ticket(session, ticket_no)
+            if row.status == TicketStatus.RESOLVED.value:
+                raise TicketConflict("already resolved")
+            if row.assigned_agent not in (None, agent):
+                raise TicketConflict(f"claimed by {row.assigned_agent}")
+            row.status, row.resolution = TicketStatus.RESOLVED.value, resolution
+            row.resolved_at = row.updated_at = now
+            row.assigned_agent = agent
+            _add_message(session, row, "system", agent, f"已解决：{resolution}", True, now)
+            return ticket_view(row)
 
-def touch_presence(agent: str, engine: Engine | None = None) -> None:
-    with unit_of_work(engine) as session:
-        row = session.get(AgentPresenceRow, agent)
-        if row is None:
-            session.add(AgentPresenceRow(username=agent, last_seen=utcnow()))
-        else:
-            row.last_seen = utcnow()
+    def rate(self, conversation_id: str, rating: int) -> str | None:
+        """Store a 1–5 rating on the conversation's latest resolved ticket that has none; its number."""
+        if not 1 <= rating <= 5:
+            raise ValueError("rating is 1 to 5")
+        with unit_of_work(self.engine) as session:
+            row = session.execute(
+                select(TicketRow)
+                .where(TicketRow.conversation_id == conversation_id, TicketRow.status == TicketStatus.RESOLVED.value,
+                       TicketRow.rating.is_(None))
+                .order_by(TicketRow.resolved_at.desc())
+            ).scalars().first()
+            if row is None:
+                return None
+            row.rating = rating
+            return row.ticket_no
 
+    def latest_message_id(self) -> int:
+        """The newest live message's id (0 when there is none): one indexed max(), not a read of the table."""
+        with unit_of_work(self.engine) as session:
+            return int(session.execute(select(func.max(TicketMessageRow.id))).scalar() or 0)
 
-def agents_online(engine: Engine | None = None, now: datetime | None = None) -> int:
-    cutoff = (now or utcnow()) - ONLINE_WITHIN
-    with unit_of_work(engine) as session:
-        return len(session.execute(select(AgentPresenceRow).where(AgentPresenceRow.last_seen >= cutoff)).all())
+    def messages_since(self, after_id: int) -> list[LiveMessage]:
+        with unit_of_work(self.engine) as session:
+            rows = session.execute(
+                select(TicketMessageRow).where(TicketMessageRow.id > after_id).order_by(TicketMessageRow.id).limit(500)
+            ).scalars()
+            return [_live(r) for r in rows]
+
+    def touch_presence(self, agent: str) -> None:
+        with unit_of_work(self.engine) as session:
+            row = session.get(AgentPresenceRow, agent)
+            if row is None:
+                session.add(AgentPresenceRow(username=agent, last_seen=self.clock.now()))
+            else:
+                row.last_seen = self.clock.now()
+
+    def agents_online(self, now: datetime | None = None) -> int:
+        cutoff = (now or self.clock.now()) - ONLINE_WITHIN
+        with unit_of_work(self.engine) as session:
+            return len(session.execute(select(AgentPresenceRow).where(AgentPresenceRow.last_seen >= cutoff)).all())

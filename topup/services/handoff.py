@@ -11,13 +11,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from topup.clock import Clock
 from topup.db.engine import unit_of_work
 from topup.db.repositories import NoticeRepository, OrderRepository, TicketRepository, ticket_view
 from topup.db.schema import TicketRow
 from topup.diagnosis import diagnose
 from topup.model import Complaint, Priority, StepRecord, TicketStatus, TicketView
 from topup.pii import mask_pii
-from topup.presentation import order_snapshot, utcnow
+from topup.presentation import order_snapshot
 
 VERY_FRUSTRATED = 2  # frustrated messages that make a case high priority
 
@@ -73,37 +74,53 @@ def _assess(request: HandoffRequest, session: Session, now: datetime) -> tuple[d
     return snapshot, (Priority.HIGH if reasons else Priority.NORMAL), reasons
 
 
-def hand_off(request: HandoffRequest, now: datetime | None = None, engine: Engine | None = None) -> HandoffResult:
-    """Create the ticket, or refresh the one this conversation already has for this order."""
-    now = now or utcnow()
-    key = dedupe_key(request.conversation_id, request.order_no)
-    with unit_of_work(engine) as session:
-        tickets = TicketRepository(session)
-        snapshot, priority, reasons = _assess(request, session, now)
-        row = tickets.by_key(key)
-        created = row is None
-        if row is None:
-            ahead = tickets.open_ahead_of(priority)
-            row = TicketRow(
-                ticket_no=f"tmp-{uuid.uuid4().hex[:28]}",  # fits String(32) (PostgreSQL enforces it)
-                conversation_id=request.conversation_id,
-                dedupe_key=key,
-                created_at=now,
-                status=TicketStatus.OPEN.value,
-            )
-            _fill(row, request, snapshot, priority, reasons, now)
-            try:
-                with session.begin_nested():
-                    tickets.add(row)
-                    row.ticket_no = f"TK{now:%Y%m%d}{row.id:06d}"
-            except IntegrityError:  # a concurrent handoff for the same conversation and order won
-                row = tickets.by_key(key)
-                created = False
-                assert row is not None
-        else:
-            ahead = max(0, tickets.open_ahead_of(priority) - 1)
-            _fill(row, request, snapshot, priority, reasons, now)
-        return HandoffResult(row.ticket_no, created, Priority(row.priority), estimate_wait(priority, ahead))
+class HandoffService:
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        self.engine = engine
+        self.clock = clock
+
+    def hand_off(self, request: HandoffRequest, now: datetime | None = None) -> HandoffResult:
+        """Create the ticket, or refresh the one this conversation already has for this order."""
+        now = now or self.clock.now()
+        key = dedupe_key(request.conversation_id, request.order_no)
+        with unit_of_work(self.engine) as session:
+            tickets = TicketRepository(session)
+            snapshot, priority, reasons = _assess(request, session, now)
+            row = tickets.by_key(key)
+            created = row is None
+            if row is None:
+                ahead = tickets.open_ahead_of(priority)
+                row = TicketRow(
+                    ticket_no=f"tmp-{uuid.uuid4().hex[:28]}",  # fits String(32) (PostgreSQL enforces it)
+                    conversation_id=request.conversation_id,
+                    dedupe_key=key,
+                    created_at=now,
+                    status=TicketStatus.OPEN.value,
+                )
+                _fill(row, request, snapshot, priority, reasons, now)
+                try:
+                    with session.begin_nested():
+                        tickets.add(row)
+                        row.ticket_no = f"TK{now:%Y%m%d}{row.id:06d}"
+                except IntegrityError:  # a concurrent handoff for the same conversation and order won
+                    row = tickets.by_key(key)
+                    created = False
+                    assert row is not None
+            else:
+                ahead = max(0, tickets.open_ahead_of(priority) - 1)
+                _fill(row, request, snapshot, priority, reasons, now)
+            return HandoffResult(row.ticket_no, created, Priority(row.priority), estimate_wait(priority, ahead))
+
+
+    def list_tickets(self, statuses: list[str] | None = None) -> list[TicketView]:
+        """Open tickets (or the given statuses), high priority and longest waiting first."""
+        with unit_of_work(self.engine) as session:
+            return TicketRepository(session).list_by_status(statuses or [TicketStatus.OPEN.value])
+
+    def get_ticket(self, ticket_no: str) -> TicketView | None:
+        with unit_of_work(self.engine) as session:
+            row = session.execute(select(TicketRow).where(TicketRow.ticket_no == ticket_no)).scalar_one_or_none()
+            return None if row is None else ticket_view(row)
 
 
 def _fill(
@@ -127,15 +144,3 @@ def _fill(
     row.transcript = [{**line, "text": mask_pii(line["text"])} if isinstance(line.get("text"), str) else line
                       for line in request.transcript]
     row.updated_at = now
-
-
-def list_tickets(statuses: list[str] | None = None, engine: Engine | None = None) -> list[TicketView]:
-    """Open tickets (or the given statuses), high priority and longest waiting first."""
-    with unit_of_work(engine) as session:
-        return TicketRepository(session).list_by_status(statuses or [TicketStatus.OPEN.value])
-
-
-def get_ticket(ticket_no: str, engine: Engine | None = None) -> TicketView | None:
-    with unit_of_work(engine) as session:
-        row = session.execute(select(TicketRow).where(TicketRow.ticket_no == ticket_no)).scalar_one_or_none()
-        return None if row is None else ticket_view(row)

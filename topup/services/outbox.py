@@ -18,14 +18,11 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from topup import config
 from topup.model import Complaint, StepRecord
-from topup.presentation import utcnow
-from topup.services.handoff import HandoffRequest, dedupe_key, hand_off
+from topup.services.handoff import HandoffRequest, HandoffService, dedupe_key
 
 logger = logging.getLogger(__name__)
 
@@ -39,12 +36,6 @@ DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout, OSError)
 class FlushResult:
     delivered: list[str]  # ticket numbers
     pending: int
-
-
-def _spool(directory: Path | None) -> Path:
-    path = directory or config.outbox_dir()
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def _file_name(request: HandoffRequest) -> str:
@@ -65,55 +56,66 @@ def _decode(payload: dict) -> tuple[HandoffRequest, datetime]:
     return HandoffRequest(**body), datetime.fromisoformat(payload["requested_at"])
 
 
-def enqueue(request: HandoffRequest, now: datetime | None = None, directory: Path | None = None) -> Path:
-    """Keep the request on disk until the database takes it. Raises OSError if the disk refuses too."""
-    spool = _spool(directory)
-    target = spool / _file_name(request)
-    fd, temporary = tempfile.mkstemp(dir=spool, prefix=".incoming-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(_encode(request, now or utcnow()), handle, ensure_ascii=False)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    logger.warning("handoff for conversation %s queued on disk: the database is unreachable", request.conversation_id)
-    return target
+class Outbox:
+    """The spool folder of one machine, delivered through the ticket service."""
 
+    def __init__(self, directory: Path, handoffs: HandoffService) -> None:
+        self.directory = directory
+        self.handoffs = handoffs
 
-def pending(directory: Path | None = None) -> list[Path]:
-    """Queued files, oldest first; one another action server delivers while we list them is left out."""
-    found = []
-    for path in _spool(directory).glob("handoff-*.json"):
-        with suppress(FileNotFoundError):
-            found.append((path.stat().st_mtime, path))
-    return [path for _, path in sorted(found)]
+    def _spool(self) -> Path:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        return self.directory
 
-
-def flush(engine: Engine | None = None, directory: Path | None = None, limit: int = 200) -> FlushResult:
-    """Deliver queued handoffs, oldest first; stop at the first sign the database is still down."""
-    delivered: list[str] = []
-    files = pending(directory)
-    for path in files[:limit]:
+    def enqueue(self, request: HandoffRequest, now: datetime | None = None) -> Path:
+        """Keep the request on disk until the database takes it. Raises OSError if the disk refuses too."""
+        spool = self._spool()
+        target = spool / _file_name(request)
+        fd, temporary = tempfile.mkstemp(dir=spool, prefix=".incoming-", suffix=".json")
         try:
-            payload = json.loads(path.read_text(encoding="utf-8"))
-            request, requested_at = _decode(payload)
-        except FileNotFoundError:  # another action server delivered it a moment ago
-            continue
-        except (ValueError, KeyError, TypeError):
-            logger.error("unreadable queued handoff %s kept aside as .bad", path.name)
-            with suppress(FileNotFoundError):  # another action server put it aside first
-                path.rename(path.with_suffix(".bad"))
-            continue
-        try:
-            result = hand_off(request, now=requested_at, engine=engine)
-        except DATABASE_DOWN as error:
-            logger.info("database still unreachable (%s); %d handoff(s) stay queued",
-                        type(error.orig if hasattr(error, "orig") else error).__name__, len(files) - len(delivered))
-            break
-        path.unlink(missing_ok=True)
-        delivered.append(result.ticket_no)
-        logger.info("queued handoff for %s delivered as %s", request.conversation_id, result.ticket_no)
-    return FlushResult(delivered, len(pending(directory)))
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(_encode(request, now or self.handoffs.clock.now()), handle, ensure_ascii=False)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        logger.warning("handoff for conversation %s queued on disk: the database is unreachable",
+                       request.conversation_id)
+        return target
+
+    def pending(self) -> list[Path]:
+        """Queued files, oldest first; one another action server delivers while we list them is left out."""
+        found = []
+        for path in self._spool().glob("handoff-*.json"):
+            with suppress(FileNotFoundError):
+                found.append((path.stat().st_mtime, path))
+        return [path for _, path in sorted(found)]
+
+    def flush(self, limit: int = 200) -> FlushResult:
+        """Deliver queued handoffs, oldest first; stop at the first sign the database is still down."""
+        delivered: list[str] = []
+        files = self.pending()
+        for path in files[:limit]:
+            try:
+                payload = json.loads(path.read_text(encoding="utf-8"))
+                request, requested_at = _decode(payload)
+            except FileNotFoundError:  # another action server delivered it a moment ago
+                continue
+            except (ValueError, KeyError, TypeError):
+                logger.error("unreadable queued handoff %s kept aside as .bad", path.name)
+                with suppress(FileNotFoundError):  # another action server put it aside first
+                    path.rename(path.with_suffix(".bad"))
+                continue
+            try:
+                result = self.handoffs.hand_off(request, now=requested_at)
+            except DATABASE_DOWN as error:
+                logger.info("database still unreachable (%s); %d handoff(s) stay queued",
+                            type(error.orig if hasattr(error, "orig") else error).__name__,
+                            len(files) - len(delivered))
+                break
+            path.unlink(missing_ok=True)
+            delivered.append(result.ticket_no)
+            logger.info("queued handoff for %s delivered as %s", request.conversation_id, result.ticket_no)
+        return FlushResult(delivered, len(self.pending()))

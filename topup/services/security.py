@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
-from topup import config
+from topup.clock import Clock
 from topup.customer_token import Customer
 from topup.db.engine import unit_of_work
 from topup.db.repositories import SecurityEventRepository
 from topup.db.schema import SecurityEventRow
-from topup.presentation import utcnow
+from topup.text import printable
 
 security_log = logging.getLogger("topup.security")
 
@@ -31,17 +30,9 @@ LOOKUP_LOCKED = "lookup_locked"
 _KEY_MAX = 128
 _CONVERSATION_MAX = 255
 _DETAIL_MAX = 500
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def _printable(text: str, limit: int) -> str:
-    """No control or bidi characters (no forged log lines), and bounded to the column's size."""
-    return _UNPRINTABLE.sub("?", text)[:limit]
-
-
 def _key(kind: str, value: str) -> str:
     """``kind:value``; values too long for the column are hashed, so distinct clients stay distinct."""
-    key = f"{kind}:{_printable(value, 10_000)}"
+    key = f"{kind}:{printable(value, 10_000)}"
     if len(key) <= _KEY_MAX:
         return key
     return f"{kind}:sha256:{hashlib.sha256(value.encode('utf-8', 'replace')).hexdigest()}"
@@ -66,7 +57,7 @@ def mask_order_no(order_no: str | None) -> str:
 
 
 def _log(kind: str, client: str, conversation_id: str | None, detail: str) -> None:
-    conversation = _printable(conversation_id or "-", _CONVERSATION_MAX)
+    conversation = printable(conversation_id or "-", _CONVERSATION_MAX)
     security_log.warning(
         "security_event kind=%s client=%s conversation=%s detail=%s",
         kind,
@@ -84,51 +75,39 @@ def _row(kind: str, client: str, conversation_id: str | None, detail: str, now: 
     )
 
 
-def record_event(
-    kind: str,
-    client: str,
-    conversation_id: str | None,
-    detail: str = "",
-    now: datetime | None = None,
-    engine: Engine | None = None,
-) -> None:
-    """Log the event, then store it. The log line comes first: it is the trail when the database is down."""
-    detail = _printable(detail, _DETAIL_MAX)
-    _log(kind, client, conversation_id, detail)
-    with unit_of_work(engine) as session:
-        SecurityEventRepository(session).add(_row(kind, client, conversation_id, detail, now or utcnow()))
+class SecurityService:
+    """Records failed lookups and refuses clients over the limit (TOPUP_CLIENT_MAX_FAILED_LOOKUPS per
+    TOPUP_LOOKUP_COOLDOWN_MINUTES)."""
 
+    def __init__(self, engine: Engine, clock: Clock, max_failed: int, cooldown_minutes: int) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.max_failed = max_failed
+        self.cooldown = timedelta(minutes=cooldown_minutes)
 
-def recent_count(
-    client: str, kind: str = LOOKUP_FAILED, now: datetime | None = None, engine: Engine | None = None
-) -> int:
-    """Events of ``kind`` from ``client`` within the configured window before ``now``."""
-    since = (now or utcnow()) - timedelta(minutes=config.lookup_cooldown_minutes())
-    with unit_of_work(engine) as session:
-        return SecurityEventRepository(session).count_since(client, kind, since)
+    def record_event(self, kind: str, client: str, conversation_id: str | None, detail: str = "",
+                     now: datetime | None = None) -> None:
+        """Log the event, then store it. The log line comes first: it is the trail when the database is down."""
+        detail = printable(detail, _DETAIL_MAX)
+        _log(kind, client, conversation_id, detail)
+        with unit_of_work(self.engine) as session:
+            SecurityEventRepository(session).add(_row(kind, client, conversation_id, detail, now or self.clock.now()))
 
+    def lookup_allowed(self, client: str, conversation_id: str | None, detail: str = "",
+                       now: datetime | None = None) -> bool:
+        """False once the client has failed too many lookups within the window; the refusal is recorded too.
 
-def lookup_allowed(
-    client: str,
-    conversation_id: str | None,
-    detail: str = "",
-    now: datetime | None = None,
-    engine: Engine | None = None,
-) -> bool:
-    """False once the client has failed too many lookups within the window; the refusal is recorded too.
-
-    Count and refusal share one unit of work. Two lookups racing from one client may both pass the count:
-    the limit is a brake on guessing, not an exact quota.
-    """
-    now = now or utcnow()
-    since = now - timedelta(minutes=config.lookup_cooldown_minutes())
-    limit = config.client_max_failed_lookups()
-    with unit_of_work(engine) as session:
-        events = SecurityEventRepository(session)
-        failures = events.count_since(client, LOOKUP_FAILED, since)
-        if failures < limit:
-            return True
-        note = _printable(f"{detail} failures={failures} window_min={config.lookup_cooldown_minutes()}".strip(), 500)
-        _log(LOOKUP_LOCKED, client, conversation_id, note)
-        events.add(_row(LOOKUP_LOCKED, client, conversation_id, note, now))
-    return False
+        Count and refusal share one unit of work. Two lookups racing from one client may both pass the count:
+        the limit is a brake on guessing, not an exact quota.
+        """
+        now = now or self.clock.now()
+        with unit_of_work(self.engine) as session:
+            events = SecurityEventRepository(session)
+            failures = events.count_since(client, LOOKUP_FAILED, now - self.cooldown)
+            if failures < self.max_failed:
+                return True
+            minutes = int(self.cooldown.total_seconds() // 60)
+            note = printable(f"{detail} failures={failures} window_min={minutes}".strip(), _DETAIL_MAX)
+            _log(LOOKUP_LOCKED, client, conversation_id, note)
+            events.add(_row(LOOKUP_LOCKED, client, conversation_id, note, now))
+        return False

@@ -1,0 +1,186 @@
+"""ResilientRemoteAction against a tiny local aiohttp action server, with the real domain, NLG and tracker.
+
+Every failure of the action server (refused, too slow, 500, a body that isn't an action result) becomes the
+domain's apology plus the offer of a person, quickly; a form's rejection and a good answer pass through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import rasa.core.actions.action as rasa_actions
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from rasa.core.actions.action import ActionExecutionRejection, RemoteAction, action_for_name_or_text
+from rasa.core.channels.channel import CollectingOutputChannel
+from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, Event, FollowupAction, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
+
+from rasa_plugins import resilient_action
+from rasa_plugins.resilient_action import LAST_RESORT, ResilientRemoteAction
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.filterwarnings("ignore:Slot auto-fill:UserWarning")
+GOOD = {
+    "events": [{"event": "slot", "name": "next_move", "value": "notice_none"}],
+    "responses": [{"response": "utter_lookup_error"}, {"text": "一句普通的话"}],
+}
+
+
+@pytest.fixture(scope="module")
+def domain() -> Domain:
+    return Domain.load(str(ROOT / "domain.yml"))
+
+
+def text_of(domain: Domain, response: str) -> str:
+    return domain.responses[response][0]["text"]
+
+
+@pytest.fixture(autouse=True)
+def _timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOPUP_ACTION_TIMEOUT_SECONDS", "0.5")
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[str]:
+    """An action server with one route per behaviour; yields its base URL."""
+
+    async def slow(_: web.Request) -> web.Response:
+        await asyncio.sleep(5)
+        return web.json_response(GOOD)
+
+    async def broken(_: web.Request) -> web.Response:
+        return web.json_response({"error": "boom"}, status=500)
+
+    async def rejects(request: web.Request) -> web.Response:
+        action = (await request.json())["next_action"]
+        return web.json_response({"error": "not me", "action_name": action}, status=400)
+
+    async def nonsense(_: web.Request) -> web.Response:
+        return web.json_response({"events": "not a list"})
+
+    async def good(_: web.Request) -> web.Response:
+        return web.json_response(GOOD)
+
+    app = web.Application()
+    for path, handler in {"/slow": slow, "/500": broken, "/400": rejects, "/nonsense": nonsense, "/ok": good}.items():
+        app.router.add_post(path, handler)
+    test_server = TestServer(app, host="127.0.0.1")
+    await test_server.start_server()
+    yield f"http://127.0.0.1:{test_server.port}"
+    await test_server.close()
+
+
+@pytest.fixture
+def refused_url() -> str:
+    """A port nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/webhook"
+
+
+def tracker(domain: Domain) -> DialogueStateTracker:
+    return DialogueStateTracker.from_events(
+        "conv-resilient", [ActionExecuted("action_listen"), UserUttered("我的订单呢")], slots=domain.slots
+    )
+
+
+async def run(
+    domain: Domain, url: str, name: str = "action_verify_order",
+    cls: type[RemoteAction] = ResilientRemoteAction, responses: dict | None = None,
+) -> tuple[list[Event], float]:
+    action = cls(name, EndpointConfig(url=url))
+    nlg = TemplatedNaturalLanguageGenerator(domain.responses if responses is None else responses)
+    started = time.monotonic()
+    events = await action.run(CollectingOutputChannel(), nlg, tracker(domain), domain)
+    return events, time.monotonic() - started
+
+
+def assert_apology(domain: Domain, events: list[Event]) -> None:
+    texts = [e.text for e in events if isinstance(e, BotUttered)]
+    assert texts == [text_of(domain, "utter_lookup_error"), text_of(domain, "utter_offer_human")]
+    offer = [e for e in events if isinstance(e, BotUttered)][1]
+    assert offer.data.get("buttons"), "the offer keeps its 转人工 / 先不用 buttons"
+    assert [e for e in events if not isinstance(e, BotUttered)] == [
+        SlotSet("awaiting", "offer_human"), FollowupAction("action_listen")
+    ]
+
+
+async def test_connection_refused_gets_the_apology_quickly(domain: Domain, refused_url: str) -> None:
+    events, elapsed = await run(domain, refused_url)
+    assert_apology(domain, events)
+    assert elapsed < 3
+
+
+async def test_too_slow_a_server_gets_the_apology_after_the_timeout(domain: Domain, server: str) -> None:
+    events, elapsed = await run(domain, server + "/slow")
+    assert_apology(domain, events)
+    assert 0.4 < elapsed < 3  # TOPUP_ACTION_TIMEOUT_SECONDS=0.5; the server would take 5 s (Rasa: 5 minutes)
+
+
+@pytest.mark.parametrize("path", ["/500", "/nonsense"])
+async def test_a_server_error_or_a_bad_body_gets_the_apology(domain: Domain, server: str, path: str) -> None:
+    events, _ = await run(domain, server + path)
+    assert_apology(domain, events)
+
+
+async def test_a_failed_handoff_says_so_and_does_not_offer_it_again(domain: Domain, refused_url: str) -> None:
+    events, _ = await run(domain, refused_url, name="action_handoff")
+    assert [e.text for e in events if isinstance(e, BotUttered)] == [text_of(domain, "utter_handoff_failed")]
+    assert [e for e in events if not isinstance(e, BotUttered)] == [
+        SlotSet("awaiting", None), FollowupAction("action_listen")
+    ]
+
+
+async def test_without_those_responses_the_last_resort_is_said(domain: Domain, refused_url: str) -> None:
+    events, _ = await run(domain, refused_url, responses={})
+    assert [e.text for e in events if isinstance(e, BotUttered)] == [LAST_RESORT]
+
+
+async def test_a_rejection_is_raised_for_rasa_to_handle(domain: Domain, server: str) -> None:
+    with pytest.raises(ActionExecutionRejection) as raised:
+        await run(domain, server + "/400")
+    assert raised.value.action_name == "action_verify_order"
+
+
+async def test_a_good_answer_passes_through_unchanged(domain: Domain, server: str) -> None:
+    ours, _ = await run(domain, server + "/ok")
+    stock, _ = await run(domain, server + "/ok", cls=RemoteAction)
+    assert ours == stock
+    said = [e.text for e in ours if isinstance(e, BotUttered)]
+    assert said == [text_of(domain, "utter_lookup_error"), "一句普通的话"]
+    assert ours[-1] == SlotSet("next_move", "notice_none")
+
+
+@pytest.fixture
+def restore_remote_action(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(rasa_actions, "RemoteAction", rasa_actions.RemoteAction)  # put back afterwards
+    yield
+
+
+def test_install_makes_rasa_build_resilient_custom_actions(domain: Domain, restore_remote_action: None) -> None:
+    endpoint = EndpointConfig(url="http://127.0.0.1:1/webhook")
+    before = action_for_name_or_text("action_verify_order", domain, endpoint)
+    assert type(before) is RemoteAction
+
+    resilient_action.install()
+
+    for name in ("action_verify_order", "action_handoff"):
+        action = action_for_name_or_text(name, domain, endpoint)
+        assert isinstance(action, ResilientRemoteAction) and action.name() == name
+        assert action.action_endpoint is endpoint
+    assert not isinstance(action_for_name_or_text("action_listen", domain, endpoint), RemoteAction)
+    assert not isinstance(action_for_name_or_text("utter_lookup_error", domain, endpoint), RemoteAction)
+
+
+def test_the_original_is_back_after_the_install_test() -> None:
+    assert rasa_actions.RemoteAction is RemoteAction
