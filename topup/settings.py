@@ -348,7 +348,7 @@ class Settings:
         "Where the web app reaches Rasa's HTTP API (to tell a conversation an agent joined, replied, left).",
         group=NETWORK)
     rasa_public_url: str = setting(
-        "TOPUP_RASA_PUBLIC_URL", HTTP_URL_OR_EMPTY, fixed("", "empty: the widget's own host, TOPUP_RASA_PORT"),
+        "TOPUP_RASA_PUBLIC_URL", HTTP_URL_OR_EMPTY, fixed("", "empty: the widget's own host on TOPUP_RASA_PORT"),
         "Where customers' browsers reach Rasa's socket.io channel.", group=NETWORK)
 
     action_token: str = setting(

@@ -54,7 +54,7 @@ def create_app(topup: App) -> web.Application:
     app[api.RASA] = RasaClient(settings.rasa_url, settings.rasa_token)
     app[events.FEED] = events.LiveFeed(topup)
     # Read once: no file I/O per request.
-    app[pages.WIDGET_JS] = pages.widget_source(settings.rasa_public_url or None)
+    app[pages.WIDGET_JS] = pages.widget_source(settings)
     app[pages.DEMO_SHOP] = pages.demo_shop_template()
     app[pages.CONSOLE_CONFIG] = pages.console_config(settings)
     app.on_startup.append(_start)

@@ -26,10 +26,12 @@ CONSOLE_CSP = (
 )
 
 
-def widget_source(rasa_public_url: str | None) -> str:
-    """The widget with its settings filled in; a null rasaUrl means "the widget's own host, port 5005"."""
+def widget_source(settings: Settings) -> str:
+    """The widget with its settings filled in: TOPUP_RASA_PUBLIC_URL, or (when it is empty) the widget's own
+    host on TOPUP_RASA_PORT."""
     source = (STATIC / "widget.js").read_text(encoding="utf-8")
-    return source.replace("/*__TOPUP_CONFIG__*/null", json.dumps({"rasaUrl": rasa_public_url}), 1)
+    config = {"rasaUrl": settings.rasa_public_url or None, "rasaPort": settings.rasa_port}
+    return source.replace("/*__TOPUP_CONFIG__*/null", json.dumps(config), 1)
 
 
 def console_config(settings: Settings) -> str:

@@ -73,6 +73,10 @@ def _healthy(url: str) -> bool:
         return False
 
 
+# supervisord's own remarks on a set-up that is deliberate: its control socket is a file only its owner may use.
+_QUIET = ("running without any HTTP authentication checking",)
+
+
 class _LogFollower:
     """Prints supervisord's log lines (starts, exits, restarts) as they are written."""
 
@@ -88,8 +92,8 @@ class _LogFollower:
             return
         if data:
             self.offset += len(data)
-            self.out.write("[supervisor] " + data.decode(errors="replace").replace("\n", "\n[supervisor] ")
-                           .removesuffix("[supervisor] "))
+            lines = [line for line in data.decode(errors="replace").splitlines() if not line.endswith(_QUIET)]
+            self.out.write("".join(f"[supervisor] {line}\n" for line in lines))
             self.out.flush()
 
 

@@ -28,6 +28,7 @@ import requests
 from ops.launcher.plan import ACTION_OFFSET, RASA_OFFSET, WEB_OFFSET
 from ops.launcher.supervisor import Supervisor
 from topup import settings as settings_module
+from topup.app import App
 from topup.settings import ROOT, Settings
 
 START_TIMEOUT_S = 300
@@ -68,6 +69,7 @@ class Stack:
     settings: Settings
     process: subprocess.Popen
     info: dict = field(default_factory=dict)
+    _app: App | None = None
 
     # --- starting and stopping ---------------------------------------------------------------------------------
 
@@ -128,9 +130,18 @@ class Stack:
         for pid in pids:  # leftovers of a launcher that did not finish its job
             with contextlib.suppress(OSError):
                 os.killpg(pid, signal.SIGKILL)
+        if self._app is not None:
+            self._app.close()
         return self.process.returncode
 
     # --- looking at it ----------------------------------------------------------------------------------------
+
+    @property
+    def app(self) -> App:
+        """An application object on the stack's own databases (to read tickets, touch presence...)."""
+        if self._app is None:
+            self._app = App.build(self.settings)
+        return self._app
 
     @property
     def supervisor(self) -> Supervisor:

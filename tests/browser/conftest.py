@@ -1,13 +1,11 @@
-"""Real servers and a real browser: `python -m web` alone, or together with the action server and Rasa.
+"""Real servers and a real browser: the whole assistant as the run command's launcher starts it, or the web app alone.
 
-Every server gets free ports and its own SQLite files under pytest's tmp dir; nothing touches var/.
+Every server gets free ports and a state folder of its own under pytest's tmp dir; nothing touches var/.
 Chromium is Debian's (/usr/bin/chromium): Playwright never downloads a browser here.
 """
 
 from __future__ import annotations
 
-import os
-import secrets
 import socket
 import subprocess
 import sys
@@ -19,20 +17,22 @@ from pathlib import Path
 import pytest
 import requests
 from playwright.sync_api import Browser, BrowserContext, Playwright, sync_playwright
-from sqlalchemy.engine import Engine
 
-from topup.db.engine import get_engine
+from ops.launcher.stack import Stack, clean_environment
+from ops.prepare import prepare
+from topup import settings as settings_module
+from topup.app import App
+from topup.settings import MODEL, ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
-MODEL = ROOT / "models" / "topup.tar.gz"
-BIN = Path(sys.executable).parent
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run"]
 START_TIMEOUT_S = 240
 DESKTOP = {"width": 1280, "height": 800}
-AGENT, PASSWORD = "xiaowang", "demo-agent-pass"
+AGENT, PASSWORD = "xiaowang", settings_module.DEMO_AGENT_PASSWORD
+# Agents are "on duty" whenever the suite runs, so the handoff path does not depend on the clock.
+ON_DUTY = {"TOPUP_BUSINESS_HOURS": "00:00-23:59"}
 
 
 def free_port() -> int:
@@ -42,85 +42,18 @@ def free_port() -> int:
 
 
 @dataclass
-class Proc:
-    name: str
-    popen: subprocess.Popen
-    log: Path
-    ready_url: str
-
-
-@dataclass
 class Site:
-    """A running web app (and maybe Rasa behind it) with the database the test can read and write."""
+    """A running web app (and maybe the whole assistant behind it), with an application object on its databases
+    and its settings (so tests sign cookies and tokens with the site's own secrets)."""
 
     url: str
-    database_url: str
+    app: App
     rasa_url: str | None = None
     logs: Path | None = None
-    rasa_token: str | None = None  # Rasa's HTTP API (trackers) wants it
 
     @property
-    def engine(self) -> Engine:
-        return get_engine(self.database_url)
-
-
-def _start(name: str, args: list, env: dict, work: Path, ready_url: str) -> Proc:
-    log = work / f"{name}.log"
-    popen = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    return Proc(name, popen, log, ready_url)
-
-
-def _wait_all(procs: list[Proc]) -> None:
-    """Poll every server until each answers 200 (they start in parallel, so the slowest sets the pace)."""
-    deadline, pending = time.monotonic() + START_TIMEOUT_S, list(procs)
-    while pending and time.monotonic() < deadline:
-        for proc in list(pending):
-            if proc.popen.poll() is not None:
-                raise RuntimeError(f"{proc.name} exited early:\n{proc.log.read_text()[-3000:]}")
-            try:
-                if requests.get(proc.ready_url, timeout=2).status_code == 200:
-                    pending.remove(proc)
-            except requests.RequestException:
-                pass
-        time.sleep(0.25)
-    if pending:
-        raise RuntimeError(f"{pending[0].name} not ready:\n{pending[0].log.read_text()[-3000:]}")
-
-
-def _stop(procs: list[Proc]) -> None:
-    for proc in procs:
-        proc.popen.terminate()
-    for proc in procs:
-        try:
-            proc.popen.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.popen.kill()
-
-
-def _base_env(work: Path) -> dict:
-    assert os.environ.get("TOPUP_CONSOLE_SECRET"), "the console_secret fixture runs first"
-    return {
-        **os.environ,
-        "TOPUP_DATABASE_URL": f"sqlite:///{work}/topup.db",
-        "TOPUP_OUTBOX_DIR": str(work / "outbox"),
-        "RASA_TELEMETRY_ENABLED": "false",
-        # Agents are "on duty" whenever the suite runs, so the handoff path does not depend on the clock.
-        "TOPUP_BUSINESS_HOURS": "00:00-23:59",
-    }
-
-
-def _init_db(env: dict) -> None:
-    subprocess.run([BIN / "python", "-m", "topup.cli", "init-db", "--demo"], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
-
-
-def _web(env: dict, work: Path, rasa_url: str) -> tuple[Proc, str]:
-    """`python -m web` on a free port; the browser reaches Rasa at the same address the server does."""
-    port = free_port()
-    web_env = {**env, "WEB_PORT": str(port), "WEB_HOST": "127.0.0.1", "RASA_URL": rasa_url,
-               "RASA_PUBLIC_URL": rasa_url}
-    base = f"http://127.0.0.1:{port}"
-    return _start("web", [BIN / "python", "-m", "web"], web_env, work, f"{base}/widget.js"), base
+    def rasa_token(self) -> str:
+        return self.app.settings.rasa_token
 
 
 SOCKETIO_ROOM_BUG = "coroutine 'AsyncServer.enter_room' was never awaited"
@@ -145,69 +78,46 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
 
 
 @pytest.fixture(scope="package")
-def console_secret() -> Iterator[str]:
-    """One session-signing secret for the servers and this process (tests forge expired cookies with it).
-
-    Every server fixture depends on it, so it is in the environment before they start, and the installation's
-    var/console_secret is never read or written.
-    """
-    previous = os.environ.get("TOPUP_CONSOLE_SECRET")
-    os.environ["TOPUP_CONSOLE_SECRET"] = value = secrets.token_hex(32)
-    yield value
-    if previous is None:
-        os.environ.pop("TOPUP_CONSOLE_SECRET", None)
-    else:
-        os.environ["TOPUP_CONSOLE_SECRET"] = previous
-
-
-@pytest.fixture(scope="package")
-def web_only(tmp_path_factory: pytest.TempPathFactory, console_secret: str) -> Iterator[Site]:
-    """The web app on its own database; Rasa's address points at a closed port (Rasa is "down")."""
+def web_only(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """`python -m web` alone on the demo database; Rasa's address points at a closed port (Rasa is "down")."""
     work = tmp_path_factory.mktemp("web")
-    env = _base_env(work)
-    _init_db(env)
-    dead = f"http://127.0.0.1:{free_port()}"
-    web, base = _web(env, work, dead)
+    port, dead = free_port(), f"http://127.0.0.1:{free_port()}"
+    env = {**clean_environment(), **ON_DUTY, "TOPUP_STATE_DIR": str(work), "TOPUP_WEB_PORT": str(port),
+           "TOPUP_RASA_URL": dead, "TOPUP_RASA_PUBLIC_URL": dead}
+    settings = settings_module.load(env)
+    prepare(settings, demo=True)
+    log = work / "web.log"
+    web = subprocess.Popen([sys.executable, "-m", "web"], cwd=ROOT, env=env, stdout=log.open("w"),
+                           stderr=subprocess.STDOUT)
+    app = App.build(settings)
     try:
-        _wait_all([web])
-        yield Site(base, env["TOPUP_DATABASE_URL"])
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if web.poll() is not None:
+                raise RuntimeError(f"the web app exited:\n{log.read_text()[-3000:]}")
+            try:
+                if requests.get(f"{url}/widget.js", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the web app did not answer:\n{log.read_text()[-3000:]}")
+            time.sleep(0.25)
+        yield Site(url, app)
     finally:
-        _stop([web])
+        web.terminate()
+        web.wait(timeout=20)
+        app.close()
 
 
 @pytest.fixture(scope="package")
-def stack(tmp_path_factory: pytest.TempPathFactory, console_secret: str) -> Iterator[Site]:
-    """Action server + Rasa (socket.io channel, HTTP API) + web, sharing one orders/tickets database."""
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """The whole assistant as `make run` starts it: action server, Rasa (socket.io, HTTP API) and web."""
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}: run `make train` (the test command does it)")
-    work = tmp_path_factory.mktemp("stack")
-    rasa_port, action_port = free_port(), free_port()
-    env = {
-        **_base_env(work),
-        "TRACKER_DIALECT": "sqlite",
-        "TRACKER_HOST": "",
-        "TRACKER_DB": str(work / "tracker.db"),
-        "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",
-        # As the run command starts them: the action server checks Rasa's token, Rasa's API wants its own.
-        "TOPUP_ACTION_TOKEN": secrets.token_hex(16),
-        "RASA_TOKEN": secrets.token_hex(16),
-    }
-    _init_db(env)
-    rasa_url = f"http://127.0.0.1:{rasa_port}"
-    procs: list[Proc] = []
-    try:
-        procs.append(_start("actions", [BIN / "python", "-m", "rasa_plugins.action_server", "--port", str(action_port)],
-                            env, work, f"http://127.0.0.1:{action_port}/health"))
-        procs.append(_start("rasa", [BIN / "python", "-m", "rasa_plugins.rasa_server", "run", "--enable-api",
-                                     "--auth-token", env["RASA_TOKEN"], "-i", "127.0.0.1", "--port", str(rasa_port),
-                                     "--model", str(MODEL), "--endpoints", "endpoints.yml", "--credentials",
-                                     "credentials.yml", "--cors", "*"], env, work, f"{rasa_url}/"))
-        web, base = _web(env, work, rasa_url)
-        procs.append(web)
-        _wait_all(procs)
-        yield Site(base, env["TOPUP_DATABASE_URL"], rasa_url, work, env["RASA_TOKEN"])
-    finally:
-        _stop(procs)
+    with Stack.running(tmp_path_factory.mktemp("stack"), ON_DUTY) as running:
+        yield Site(running.web_url, running.app, running.rasa_url, running.state_dir / "log")
 
 
 # Package scope, not session: Playwright's sync API keeps an event loop running in this thread while it is

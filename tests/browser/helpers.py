@@ -6,11 +6,12 @@ import re
 from datetime import datetime, timedelta
 
 from playwright.sync_api import Locator, Page, expect
-from sqlalchemy.engine import Engine
 
+from topup.app import App
+from topup.clock import utcnow
 from topup.model import Complaint, StepRecord
-from topup.presentation import utcnow
-from topup.services.handoff import HandoffRequest, HandoffResult, hand_off
+from topup.services.handoff import HandoffRequest, HandoffResult
+from topup.settings import DEMO_AGENT_PASSWORD
 
 BOT = ".tkf-from-bot .tkf-bubble, .tkf-from-agent .tkf-bubble"
 NOT_HELPED = re.compile(r"^(还是不行|还是没有)$")
@@ -56,7 +57,7 @@ def session_id(page: Page, store: str = STORE) -> str | None:
 
 
 # ---- the agent ----------------------------------------------------------------------------------------------------
-def sign_in(page: Page, base_url: str, username: str = "xiaowang", password: str = "demo-agent-pass") -> None:
+def sign_in(page: Page, base_url: str, username: str = "xiaowang", password: str = DEMO_AGENT_PASSWORD) -> None:
     page.goto(f"{base_url}/console")
     page.locator("#login-username").fill(username)
     page.locator("#login-password").fill(password)
@@ -73,7 +74,7 @@ def open_ticket(page: Page, ticket_no: str) -> None:
 
 
 # ---- tickets straight into the database ---------------------------------------------------------------------------
-def make_ticket(engine: Engine, conversation_id: str, description: str, order_no: str | None = None,
+def make_ticket(app: App, conversation_id: str, description: str, order_no: str | None = None,
                 transcript: list[dict] | None = None, steps: list[StepRecord] | None = None,
                 now: datetime | None = None) -> HandoffResult:
     """A handed-off case as the assistant would write it."""
@@ -90,4 +91,4 @@ def make_ticket(engine: Engine, conversation_id: str, description: str, order_no
         transcript=transcript or [{"role": "customer", "text": description, "at": at, "intent": "recharge_stuck"}],
         claims_debit=True,
     )
-    return hand_off(request, now=now, engine=engine)
+    return app.handoffs.hand_off(request, now=now)

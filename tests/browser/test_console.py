@@ -7,13 +7,10 @@ from pathlib import Path
 
 from playwright.sync_api import BrowserContext, expect
 
-from tests.browser.conftest import Site
+from tests.browser.conftest import PASSWORD, Site
 from tests.browser.helpers import make_ticket, open_ticket, queue_row, sign_in
-from topup.agents import issue_session
+from topup.clock import utcnow
 from topup.model import StepRecord
-from topup.presentation import utcnow
-from topup.services.console import relay_customer_message
-from topup.services.handoff import get_ticket
 
 XSS = '<img src=x onerror="window.__xss=1">'
 
@@ -33,10 +30,11 @@ def test_wrong_password_is_refused(web_only: Site, context: BrowserContext) -> N
 
 def test_expired_session_is_refused(web_only: Site, context: BrowserContext) -> None:
     # The server and this process share the signing secret: a fresh cookie made here is accepted...
-    context.add_cookies([{"name": "topup_console", "value": issue_session("xiaowang"), "url": web_only.url}])
+    fresh = web_only.app.sessions.issue("xiaowang")
+    context.add_cookies([{"name": "topup_console", "value": fresh, "url": web_only.url}])
     assert context.request.get(f"{web_only.url}/api/me").json()["username"] == "xiaowang"
     # ...so the expired one below is refused for being expired, not for a foreign signature.
-    context.add_cookies([{"name": "topup_console", "value": issue_session("xiaowang", ttl_s=-10),
+    context.add_cookies([{"name": "topup_console", "value": web_only.app.sessions.issue("xiaowang", ttl_s=-10),
                           "url": web_only.url}])
     page = context.new_page()
     page.goto(f"{web_only.url}/console")
@@ -67,7 +65,7 @@ def test_sign_in_then_logout(web_only: Site, context: BrowserContext) -> None:
 
 
 def test_customer_text_is_never_html(web_only: Site, context: BrowserContext) -> None:
-    result = make_ticket(web_only.engine, "browser-xss", XSS)
+    result = make_ticket(web_only.app, "browser-xss", XSS)
     page = context.new_page()
     sign_in(page, web_only.url)
     open_ticket(page, result.ticket_no)
@@ -79,9 +77,9 @@ def test_customer_text_is_never_html(web_only: Site, context: BrowserContext) ->
     # A live message from the customer (written by the Rasa side during a takeover) arrives over SSE.
     page.get_by_role("button", name="接手").click()
     expect(page.locator("#ticket-notice")).to_contain_text("没能通知到客户")  # Rasa is down: 502, claim stands
-    assert get_ticket(result.ticket_no, engine=web_only.engine).details["assigned_agent"] == "xiaowang"
+    assert web_only.app.handoffs.get_ticket(result.ticket_no).details["assigned_agent"] == "xiaowang"
     live = XSS.replace("__xss=1", "__xss=2")
-    relay_customer_message("browser-xss", live, engine=web_only.engine)
+    web_only.app.console.relay_customer_message("browser-xss", live)
     expect(page.locator("#t-live .role-customer .line-text")).to_have_text(live)
 
     assert page.evaluate("typeof window.__xss") == "undefined"
@@ -90,9 +88,9 @@ def test_customer_text_is_never_html(web_only: Site, context: BrowserContext) ->
 
 
 def test_api_errors(web_only: Site, context: BrowserContext) -> None:
-    result = make_ticket(web_only.engine, "browser-api", "充值一直没到账")
+    result = make_ticket(web_only.app, "browser-api", "充值一直没到账")
     api = context.request
-    assert api.post(f"{web_only.url}/api/login", data={"username": "xiaoli", "password": "demo-agent-pass"}).ok
+    assert api.post(f"{web_only.url}/api/login", data={"username": "xiaoli", "password": PASSWORD}).ok
     base = f"{web_only.url}/api/tickets"
     assert api.get(f"{base}/TK00000000000000").status == 404
     assert api.post(f"{base}/TK00000000000000/claim").status == 404
@@ -121,7 +119,7 @@ def test_console_screenshots(web_only: Site, context: BrowserContext, screenshot
         {"role": "assistant", "text": "查到了：您的中国移动话费（100元）已经付款成功，还在充值中……", "at": None},
         {"role": "customer", "text": "刷新了还是不行", "at": None},
     ]
-    result = make_ticket(web_only.engine, "browser-screenshot", "话费一直显示正在充值，钱都扣了",
+    result = make_ticket(web_only.app, "browser-screenshot", "话费一直显示正在充值，钱都扣了",
                          order_no="KM20261127004215", transcript=transcript, steps=steps,
                          now=now - timedelta(minutes=6))
     page = context.new_page()

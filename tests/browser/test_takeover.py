@@ -24,8 +24,6 @@ from tests.browser.helpers import (
     sign_in,
     wait_for_bot,
 )
-from topup.services.console import touch_presence
-from topup.services.handoff import get_ticket
 
 ORDER = "KM20261127004215"
 HELLO = "您好，我是小王，正在为您核实"
@@ -33,7 +31,7 @@ FAST_S = 1.5
 
 
 def test_customer_to_agent_and_back(stack: Site, context: BrowserContext, browser: Browser) -> None:
-    touch_presence("xiaowang", engine=stack.engine)  # an agent is on duty, so the assistant hands off
+    stack.app.console.touch_presence("xiaowang")  # an agent is on duty, so the assistant hands off
     customer = context.new_page()
     customer.goto(stack.url)
     say(customer, "话费一直显示正在充值")
@@ -103,9 +101,9 @@ def test_customer_to_agent_and_back(stack: Site, context: BrowserContext, browse
         wait_for_bot(customer, before, timeout_ms=5_000)
         customer.locator(".tkf-reply").filter(has_text="5").last.click()
         deadline = time.monotonic() + 5
-        while get_ticket(ticket_no, engine=stack.engine).details["rating"] is None and time.monotonic() < deadline:
+        while stack.app.handoffs.get_ticket(ticket_no).details["rating"] is None and time.monotonic() < deadline:
             time.sleep(0.2)
-        ticket = get_ticket(ticket_no, engine=stack.engine)
+        ticket = stack.app.handoffs.get_ticket(ticket_no)
         assert ticket.details["rating"] == 5 and ticket.status.value == "resolved"
         assert ticket.details["resolution"] == "已联系运营商补充值，话费已到账"
         api = agent_context.request.get(f"{stack.url}/api/tickets/{ticket_no}").json()

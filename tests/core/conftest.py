@@ -1,4 +1,7 @@
-"""Fixtures for the plain-Python core: a fresh SQLite file per test, never var/."""
+"""Fixtures for the plain-Python core: an application object on a fresh SQLite file per test, never var/.
+
+Its clock is fixed at NOW; `engine` is the application's engine, so rows added here are what its services read.
+"""
 
 from __future__ import annotations
 
@@ -10,19 +13,13 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from topup.db.engine import create_schema, get_engine, unit_of_work
+from tests.appkit import make_app
+from topup.app import App
+from topup.clock import FixedClock
+from topup.db.engine import unit_of_work
 from topup.db.schema import NoticeRow, OrderRow, PaymentRow
 
 NOW = datetime(2026, 11, 28, 8, 0, 0)
-
-
-@pytest.fixture(autouse=True)
-def _default_database_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Anything that falls back to the default URL lands in tmp_path, not in var/."""
-    monkeypatch.setenv("TOPUP_DATABASE_URL", f"sqlite:///{tmp_path}/default.db")
-    get_engine.cache_clear()
-    yield
-    get_engine.cache_clear()
 
 
 @pytest.fixture
@@ -31,11 +28,16 @@ def now() -> datetime:
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    eng = get_engine(f"sqlite:///{tmp_path}/t.db")
-    create_schema(eng)
-    yield eng
-    eng.dispose()
+def app(tmp_path: Path) -> Iterator[App]:
+    """Settings on tmp_path (SQLite file, outbox, secrets all there), the schema made, the clock at NOW."""
+    application = make_app(tmp_path, clock=FixedClock(NOW))
+    yield application
+    application.close()
+
+
+@pytest.fixture
+def engine(app: App) -> Engine:
+    return app.engine
 
 
 @pytest.fixture

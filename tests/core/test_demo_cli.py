@@ -1,8 +1,14 @@
-"""Demo data loading and the operators' command line (split from test_services.py to stay short)."""
+"""Demo data loading and the operators' command line (split from test_services.py to stay short).
+
+The command line is run as operators run it, `python -m topup.cli ...` in a process of its own, configured by
+the environment it is started with (an explicit dict: TOPUP_STATE_DIR and TOPUP_DATABASE_URL, nothing of ours).
+"""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -11,16 +17,20 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from topup.cli import main
-from topup.db.engine import get_engine
+from tests.appkit import make_app
+from topup.agents import verify_password
+from topup.app import App
+from topup.clock import FixedClock
+from topup.db import migrate
+from topup.db.engine import make_engine
 from topup.db.schema import NoticeRow, OrderRow, PaymentRow
 from topup.demo import load_demo
 from topup.diagnosis import Kind
 from topup.model import Complaint, OrderStatus
-from topup.services.handoff import HandoffRequest, get_ticket, hand_off
-from topup.services.lookup import look_up
+from topup.services.handoff import HandoffRequest
 
-DEMO = Path(__file__).resolve().parents[2] / "demo" / "orders.yml"
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "demo" / "orders.yml"
 
 # What each demo order shows the customer right after loading (phone tail, diagnosis).
 EXPECTED = {
@@ -70,11 +80,11 @@ def test_demo_45_minute_order_is_45_minutes_old(engine: Engine, now: datetime) -
 
 @pytest.mark.parametrize(("order_no", "expected"), sorted(EXPECTED.items()))
 def test_demo_orders_diagnose_as_documented(
-    engine: Engine, now: datetime, order_no: str, expected: tuple[str, Kind]
+    app: App, engine: Engine, now: datetime, order_no: str, expected: tuple[str, Kind]
 ) -> None:
     tail, kind = expected
     load_demo(DEMO, engine, now)
-    result = look_up(order_no, tail, Complaint.RECHARGE_STUCK, now=now, engine=engine)
+    result = app.lookups.look_up(order_no, tail, Complaint.RECHARGE_STUCK, now=now)
     assert result.verified is True
     assert result.diagnosis is not None and result.diagnosis.kind is kind
 
@@ -93,35 +103,65 @@ def test_reload_replaces_rather_than_duplicates(engine: Engine, now: datetime) -
         assert notice.starts_at == later - timedelta(minutes=90)
 
 
-def test_tickets_survive_a_reload(engine: Engine, now: datetime) -> None:
+def test_tickets_survive_a_reload(app: App, engine: Engine, now: datetime) -> None:
     load_demo(DEMO, engine, now)
     request = HandoffRequest("conv-1", "KM20261127004215", True, Complaint.RECHARGE_STUCK, "没到账", "request_human")
-    result = hand_off(request, now=now, engine=engine)
+    result = app.handoffs.hand_off(request, now=now)
     load_demo(DEMO, engine, now + timedelta(minutes=1))
-    view = get_ticket(result.ticket_no, engine=engine)
+    view = app.handoffs.get_ticket(result.ticket_no)
     assert view is not None and view.order_no == "KM20261127004215"
 
 
 # --- CLI --------------------------------------------------------------------------------------
 
 
+def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`python -m topup.cli ARGS` from the checkout, with exactly `env` as its environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "topup.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+    )
+
+
+def base_env(tmp_path: Path) -> dict[str, str]:
+    """An operator's shell with nothing of the assistant's set yet, except where its state lives."""
+    return {
+        "PATH": str(Path(sys.executable).parent),
+        "HOME": str(tmp_path),
+        "PYTHONIOENCODING": "utf-8",
+        "TOPUP_STATE_DIR": str(tmp_path / "state"),
+    }
+
+
 @pytest.fixture
-def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = f"sqlite:///{tmp_path}/cli.db"
-    monkeypatch.setenv("TOPUP_DATABASE_URL", url)
-    monkeypatch.delenv("TOPUP_DEMO_DATA", raising=False)
-    get_engine.cache_clear()
-    return url
+def cli_db(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path}/cli.db"
 
 
-def test_cli_tickets_prints_json(cli_db: str, capsys: pytest.CaptureFixture[str], now: datetime) -> None:
-    assert main(["tickets"]) == 0
-    assert json.loads(capsys.readouterr().out) == []
+@pytest.fixture
+def cli_env(tmp_path: Path, cli_db: str) -> dict[str, str]:
+    return {**base_env(tmp_path), "TOPUP_DATABASE_URL": cli_db}
+
+
+def test_cli_tickets_prints_json(tmp_path: Path, cli_db: str, cli_env: dict[str, str], now: datetime) -> None:
+    done = cli("tickets", env=cli_env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == []
 
     request = HandoffRequest("conv-1", None, False, Complaint.DUPLICATE_CHARGE, "扣了两次", "request_human")
-    created = hand_off(request, now=now, engine=get_engine(cli_db))
-    assert main(["tickets"]) == 0
-    payload = json.loads(capsys.readouterr().out)
+    app = make_app(tmp_path / "state", clock=FixedClock(now), schema=False, TOPUP_DATABASE_URL=cli_db)
+    try:
+        created = app.handoffs.hand_off(request, now=now)
+    finally:
+        app.close()
+    done = cli("tickets", env=cli_env)
+    assert done.returncode == 0, done.stderr
+    payload = json.loads(done.stdout)
     assert isinstance(payload, list) and len(payload) == 1
     (item,) = payload
     assert item["ticket_no"] == created.ticket_no
@@ -129,11 +169,46 @@ def test_cli_tickets_prints_json(cli_db: str, capsys: pytest.CaptureFixture[str]
     assert item["created_at"] == now.isoformat() + "Z"
     assert item["details"]["customer_description"] == "扣了两次"
 
-    assert main(["tickets", "--status", "resolved"]) == 0
-    assert json.loads(capsys.readouterr().out) == []
+    done = cli("tickets", "--status", "resolved", env=cli_env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == []
 
 
-def test_cli_init_db_demo_uses_the_configured_database(cli_db: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["init-db", "--demo"]) == 0
-    assert "12 orders, 1 notices" in capsys.readouterr().out
-    assert counts(get_engine(cli_db))[0] == 12
+def test_cli_init_db_demo_uses_the_configured_database(tmp_path: Path, cli_db: str, cli_env: dict[str, str]) -> None:
+    done = cli("init-db", "--demo", env=cli_env)
+    assert done.returncode == 0, done.stderr
+    assert "12 orders, 1 notices" in done.stdout
+    engine = make_engine(cli_db)
+    try:
+        assert counts(engine)[0] == 12
+    finally:
+        engine.dispose()
+    assert not (tmp_path / "state" / "topup.db").exists()  # not the state folder's default database
+
+
+def test_cli_migrate_reports_the_revision(tmp_path: Path) -> None:
+    """Without TOPUP_DATABASE_URL the database is the state folder's (made, folder and all, on first use)."""
+    env = {**base_env(tmp_path), "TOPUP_STATE_DIR": str(tmp_path / "var")}
+    url = f"sqlite:///{tmp_path}/var/topup.db"
+    done = cli("migrate", env=env)
+    assert done.returncode == 0, done.stderr
+    assert f"database at revision {migrate.head()}" in done.stdout
+    done = cli("init-db", "--demo", env=env)
+    assert done.returncode == 0, done.stderr
+    assert migrate.current(url) == migrate.head()
+
+
+def test_cli_hash_password_needs_no_settings(tmp_path: Path) -> None:
+    """An operator preparing a first deployment hashes passwords before any setting is right; the other
+    commands refuse settings that are wrong, naming the variable."""
+    env = {**base_env(tmp_path), "TOPUP_DATABASE_URL": "not-a-database"}
+    done = cli("hash-password", "--password", "a-new-agent-pass", env=env)
+    assert done.returncode == 0, done.stderr
+    stored = done.stdout.strip()
+    assert stored.startswith("pbkdf2-sha256$") and "a-new-agent-pass" not in stored
+    assert verify_password("a-new-agent-pass", stored) and not verify_password("demo-agent-pass", stored)
+    assert not (tmp_path / "state").exists()  # no settings read: no secrets made
+
+    refused = cli("tickets", env=env)
+    assert refused.returncode == 2
+    assert "TOPUP_DATABASE_URL=not-a-database" in refused.stderr

@@ -22,11 +22,14 @@ from sqlalchemy.exc import OperationalError
 
 from actions.handoff import ActionHandoff
 from tests.actions.helpers import final_slots, make_tracker, run_action, user_event
+from tests.appkit import installed, rebuilt
+from topup.app import App
 from topup.db.engine import unit_of_work
 from topup.db.schema import TicketRow
 from topup.model import Complaint, StepRecord
 from topup.services import outbox
-from topup.services.handoff import HandoffRequest, hand_off, list_tickets
+from topup.services.handoff import HandoffRequest, HandoffService
+from topup.services.outbox import Outbox
 
 BASE = HandoffRequest("conv-1", "KM20261127004215", True, Complaint.CHARGED_NOT_RECEIVED, "充了100元话费没到账",
                       "customer_request", [StepRecord("restart_phone", "not_helped")],
@@ -38,8 +41,15 @@ def request(**changes: object) -> HandoffRequest:
 
 
 @pytest.fixture
-def spool(tmp_path: Path) -> Path:
-    return tmp_path / "outbox"
+def box(app: App) -> Outbox:
+    """The application's outbox: its folder (TOPUP_OUTBOX_DIR) under tmp_path, delivering to the app's database."""
+    return app.outbox
+
+
+@pytest.fixture
+def spool(box: Outbox, tmp_path: Path) -> Path:
+    assert box.directory == tmp_path / "outbox"  # not made until something is queued
+    return box.directory
 
 
 def ticket_count(engine: Engine) -> int:
@@ -50,52 +60,54 @@ def ticket_count(engine: Engine) -> int:
 # --- enqueue ---------------------------------------------------------------------------------------------------
 
 
-def test_one_file_per_conversation_and_order_holding_the_latest_request(spool: Path, now: datetime) -> None:
-    first = outbox.enqueue(request(), now=now, directory=spool)
-    again = outbox.enqueue(request(customer_description="又说了一遍"), now=now + timedelta(minutes=1), directory=spool)
-    assert first == again and outbox.pending(spool) == [first]
+def test_one_file_per_conversation_and_order_holding_the_latest_request(
+    box: Outbox, spool: Path, now: datetime
+) -> None:
+    first = box.enqueue(request(), now=now)
+    again = box.enqueue(request(customer_description="又说了一遍"), now=now + timedelta(minutes=1))
+    assert first == again and box.pending() == [first]
     decoded, requested_at = outbox._decode(json.loads(again.read_text(encoding="utf-8")))
     assert (decoded, requested_at) == (request(customer_description="又说了一遍"), now + timedelta(minutes=1))
-    outbox.enqueue(request(order_no="KM20261127009999"), now=now, directory=spool)
-    outbox.enqueue(request(conversation_id="conv-2"), now=now, directory=spool)
-    outbox.enqueue(request(order_no=None), now=now, directory=spool)
-    assert len(outbox.pending(spool)) == 4
-    assert sorted(p.name for p in spool.iterdir()) == sorted(p.name for p in outbox.pending(spool))  # no leftovers
+    box.enqueue(request(order_no="KM20261127009999"), now=now)
+    box.enqueue(request(conversation_id="conv-2"), now=now)
+    box.enqueue(request(order_no=None), now=now)
+    assert len(box.pending()) == 4
+    assert sorted(p.name for p in spool.iterdir()) == sorted(p.name for p in box.pending())  # no leftovers
 
 
-def test_a_write_in_progress_is_never_listed(spool: Path, now: datetime, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_write_in_progress_is_never_listed(box: Outbox, now: datetime, monkeypatch: pytest.MonkeyPatch) -> None:
     seen_mid_write: list[list[Path]] = []
     real_fsync = os.fsync
 
     def fsync(fd: int) -> None:  # the temporary file is complete on disk here, not yet renamed
-        seen_mid_write.append(outbox.pending(spool))
+        seen_mid_write.append(box.pending())
         real_fsync(fd)
 
     monkeypatch.setattr(os, "fsync", fsync)
-    outbox.enqueue(request(), now=now, directory=spool)
+    box.enqueue(request(), now=now)
     assert seen_mid_write == [[]]
 
 
 def test_a_failed_write_leaves_the_previous_file_intact_and_no_debris(
-    spool: Path, now: datetime, monkeypatch: pytest.MonkeyPatch
+    box: Outbox, spool: Path, now: datetime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = outbox.enqueue(request(), now=now, directory=spool)
+    path = box.enqueue(request(), now=now)
     before = path.read_bytes()
 
     monkeypatch.setattr(os, "fsync", Mock(side_effect=OSError(28, "No space left on device")))
     with pytest.raises(OSError):
-        outbox.enqueue(request(customer_description="新的描述"), now=now, directory=spool)
+        box.enqueue(request(customer_description="新的描述"), now=now)
     assert path.read_bytes() == before
     assert list(spool.iterdir()) == [path]
 
 
-def test_readers_only_ever_see_whole_files(spool: Path, now: datetime) -> None:
+def test_readers_only_ever_see_whole_files(box: Outbox, spool: Path, now: datetime) -> None:
     big = [{"sender": "user", "text": "很长的一句话" * 50}] * 200  # ~100 KB a file: many writes per file
     stop, problems, reads = threading.Event(), [], [0]
 
     def reader() -> None:
         while not stop.is_set():
-            for path in outbox.pending(spool) if spool.exists() else []:
+            for path in box.pending() if spool.exists() else []:
                 try:
                     outbox._decode(json.loads(path.read_text(encoding="utf-8")))
                     reads[0] += 1
@@ -108,7 +120,7 @@ def test_readers_only_ever_see_whole_files(spool: Path, now: datetime) -> None:
     thread.start()
     try:
         for i in range(40):
-            outbox.enqueue(request(transcript=big, frustration=i), now=now, directory=spool)
+            box.enqueue(request(transcript=big, frustration=i), now=now)
     finally:
         stop.set()
         thread.join(timeout=10)
@@ -134,57 +146,63 @@ def down(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
 
 
 def test_flush_with_the_database_down_keeps_every_file(
-    spool: Path, now: datetime, down: Engine, monkeypatch: pytest.MonkeyPatch
+    app: App, spool: Path, now: datetime, down: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    paths = [outbox.enqueue(request(conversation_id=f"conv-{i}"), now=now, directory=spool) for i in range(3)]
+    handoffs = HandoffService(down, app.clock)
+    box = Outbox(spool, handoffs)
+    paths = [box.enqueue(request(conversation_id=f"conv-{i}"), now=now) for i in range(3)]
     contents = [p.read_bytes() for p in paths]
     calls: list[str] = []
-    real = outbox.hand_off
-    monkeypatch.setattr(outbox, "hand_off", lambda r, **kw: calls.append(r.conversation_id) or real(r, **kw))
+    real = handoffs.hand_off
+    monkeypatch.setattr(handoffs, "hand_off", lambda r, **kw: calls.append(r.conversation_id) or real(r, **kw))
 
-    result = outbox.flush(engine=down, directory=spool)
+    result = box.flush()
 
     assert result == outbox.FlushResult(delivered=[], pending=3)
     assert len(calls) == 1  # stops at the first sign the database is still down
     assert [p.read_bytes() for p in paths] == contents
 
 
-def test_flush_when_back_makes_one_ticket_per_file(spool: Path, engine: Engine, now: datetime) -> None:
+def test_flush_when_back_makes_one_ticket_per_file(
+    app: App, box: Outbox, spool: Path, engine: Engine, now: datetime
+) -> None:
     asked = {f"conv-{i}": now - timedelta(minutes=10 - i) for i in range(3)}
     for conversation, at in asked.items():
-        outbox.enqueue(request(conversation_id=conversation), now=at, directory=spool)
+        box.enqueue(request(conversation_id=conversation), now=at)
 
-    result = outbox.flush(engine=engine, directory=spool)
+    result = box.flush()
 
     assert len(result.delivered) == 3 and result.pending == 0
-    assert outbox.pending(spool) == [] and list(spool.iterdir()) == []
-    tickets = {t.conversation_id: t for t in list_tickets(engine=engine)}
+    assert box.pending() == [] and list(spool.iterdir()) == []
+    tickets = {t.conversation_id: t for t in app.handoffs.list_tickets()}
     assert sorted(tickets) == sorted(asked)
     for conversation, ticket in tickets.items():
         assert ticket.created_at == asked[conversation]  # when the customer asked, not when it was delivered
         assert ticket.ticket_no in result.delivered
         assert ticket.ticket_no.startswith(f"TK{asked[conversation]:%Y%m%d}")
         assert ticket.order_no == "KM20261127004215"
-    assert outbox.flush(engine=engine, directory=spool) == outbox.FlushResult([], 0)
+    assert box.flush() == outbox.FlushResult([], 0)
     assert ticket_count(engine) == 3
 
 
 def test_a_file_for_a_ticket_that_already_exists_makes_no_second_one(
-    spool: Path, engine: Engine, now: datetime
+    app: App, box: Outbox, engine: Engine, now: datetime
 ) -> None:
-    existing = hand_off(request(), now=now, engine=engine)
-    outbox.enqueue(request(), now=now + timedelta(minutes=1), directory=spool)
-    assert outbox.flush(engine=engine, directory=spool).delivered == [existing.ticket_no]
+    existing = app.handoffs.hand_off(request(), now=now)
+    box.enqueue(request(), now=now + timedelta(minutes=1))
+    assert box.flush().delivered == [existing.ticket_no]
     assert ticket_count(engine) == 1
 
 
-def _flush_together(engine: Engine, spool: Path, flushers: int) -> tuple[list[str], list[str]]:
+def _flush_together(app: App, flushers: int) -> tuple[list[str], list[str]]:
+    """`flushers` action servers of one machine: each its own outbox on the same folder and database."""
     start, errors, delivered = threading.Barrier(flushers), [], []
 
     def flusher() -> None:
         start.wait()
         try:
-            delivered.extend(outbox.flush(engine=engine, directory=spool).delivered)
+            server = Outbox(app.outbox.directory, HandoffService(app.engine, app.clock))
+            delivered.extend(server.flush().delivered)
         except Exception as error:  # noqa: BLE001 - reported by the caller
             errors.append(repr(error))
 
@@ -196,21 +214,21 @@ def _flush_together(engine: Engine, spool: Path, flushers: int) -> tuple[list[st
     return delivered, errors
 
 
-def test_flushers_racing_still_make_one_ticket_each(spool: Path, engine: Engine, now: datetime) -> None:
+def test_flushers_racing_still_make_one_ticket_each(app: App, box: Outbox, engine: Engine, now: datetime) -> None:
     for round_ in range(4):
         for i in range(16):
-            outbox.enqueue(request(conversation_id=f"conv-{round_}-{i}"), now=now, directory=spool)
-        delivered, errors = _flush_together(engine, spool, flushers=4)
+            box.enqueue(request(conversation_id=f"conv-{round_}-{i}"), now=now)
+        delivered, errors = _flush_together(app, flushers=4)
         assert errors == []
-        assert outbox.pending(spool) == []
+        assert box.pending() == []
         assert ticket_count(engine) == 16 * (round_ + 1)
         assert len(set(delivered)) == 16  # a file delivered twice names the same ticket
 
 
 def test_a_file_another_flusher_takes_while_listing_is_skipped(
-    spool: Path, now: datetime, monkeypatch: pytest.MonkeyPatch
+    box: Outbox, spool: Path, now: datetime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    paths = [outbox.enqueue(request(conversation_id=f"conv-{i}"), now=now, directory=spool) for i in range(3)]
+    paths = [box.enqueue(request(conversation_id=f"conv-{i}"), now=now) for i in range(3)]
     real_glob = type(spool).glob
 
     def glob(self: Path, pattern: str) -> Iterator[Path]:  # listed, then delivered by someone else before stat()
@@ -219,11 +237,11 @@ def test_a_file_another_flusher_takes_while_listing_is_skipped(
         return iter(found)
 
     monkeypatch.setattr(type(spool), "glob", glob)
-    assert outbox.pending(spool) == [paths[0], paths[2]]
+    assert box.pending() == [paths[0], paths[2]]
 
 
 def test_a_corrupt_file_another_flusher_put_aside_first_is_skipped(
-    spool: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
+    box: Outbox, spool: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     spool.mkdir()
     garbage = spool / "handoff-0000garbage.json"
@@ -237,12 +255,14 @@ def test_a_corrupt_file_another_flusher_put_aside_first_is_skipped(
         return text
 
     monkeypatch.setattr(type(spool), "read_text", read_text)
-    assert outbox.flush(engine=engine, directory=spool) == outbox.FlushResult([], 0)
+    assert box.flush() == outbox.FlushResult([], 0)
     assert [p.name for p in spool.iterdir()] == ["handoff-0000garbage.bad"]
 
 
-def test_a_corrupt_file_is_put_aside_and_does_not_block_the_others(spool: Path, engine: Engine, now: datetime) -> None:
-    good = [outbox.enqueue(request(conversation_id=f"conv-{i}"), now=now, directory=spool) for i in range(2)]
+def test_a_corrupt_file_is_put_aside_and_does_not_block_the_others(
+    box: Outbox, spool: Path, engine: Engine, now: datetime
+) -> None:
+    good = [box.enqueue(request(conversation_id=f"conv-{i}"), now=now) for i in range(2)]
     garbage = spool / "handoff-0000garbage.json"
     garbage.write_text("{not json", encoding="utf-8")
     incomplete = spool / "handoff-0000incomplete.json"
@@ -250,7 +270,7 @@ def test_a_corrupt_file_is_put_aside_and_does_not_block_the_others(spool: Path, 
     os.utime(garbage, (0, 0))  # oldest: read first
     os.utime(incomplete, (1, 1))
 
-    result = outbox.flush(engine=engine, directory=spool)
+    result = box.flush()
 
     assert len(result.delivered) == 2 and result.pending == 0
     assert ticket_count(engine) == 2
@@ -272,29 +292,32 @@ def _database_down(*_args: object, **_kwargs: object) -> None:
     raise OperationalError("SELECT 1", {}, ConnectionRefusedError())
 
 
-async def test_handoff_with_the_database_down_is_queued(spool: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TOPUP_OUTBOX_DIR", str(spool))
-    monkeypatch.setattr("actions.handoff.hand_off", _database_down)
+async def test_handoff_with_the_database_down_is_queued(
+    app: App, box: Outbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(app.handoffs, "hand_off", _database_down)
 
-    events, dispatcher = await run_action(ActionHandoff(), _tracker())
+    with installed(app):
+        events, dispatcher = await run_action(ActionHandoff(), _tracker())
 
     assert final_slots(events)["next_move"] == "handoff_queued"
     assert final_slots(events)["awaiting"] == "handed_off"
-    [path] = outbox.pending(spool)
+    [path] = box.pending()
     queued, _ = outbox._decode(json.loads(path.read_text(encoding="utf-8")))
     assert (queued.conversation_id, queued.order_no, queued.verified) == ("conv-db-down", "KM20261127004215", True)
     assert queued.complaint is Complaint.RECHARGE_STUCK
 
 
 async def test_handoff_that_cannot_be_queued_either_says_it_failed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
-    monkeypatch.setenv("TOPUP_OUTBOX_DIR", str(blocker / "outbox"))  # mkdir fails: OSError
-    monkeypatch.setattr("actions.handoff.hand_off", _database_down)
+    blocked = rebuilt(app, TOPUP_OUTBOX_DIR=str(blocker / "outbox"))  # mkdir fails: OSError
+    monkeypatch.setattr(blocked.handoffs, "hand_off", _database_down)
 
-    events, _ = await run_action(ActionHandoff(), _tracker())
+    with installed(blocked):
+        events, _ = await run_action(ActionHandoff(), _tracker())
 
     assert final_slots(events)["next_move"] == "handoff_failed"
     assert final_slots(events)["awaiting"] is None

@@ -5,31 +5,34 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 
-from tests.services import services_mark, temporary_postgres_database
-from topup.db.engine import create_schema, get_engine, reading, unit_of_work
+from tests.appkit import make_app
+from tests.services import require_services, services_mark, temporary_postgres_database
+from topup.app import App
+from topup.clock import FixedClock
+from topup.db.engine import reading, unit_of_work
 from topup.db.schema import NoticeRow
 from topup.diagnosis import Kind
 from topup.model import Complaint
-from topup.services.lookup import look_up
 
 pytestmark = services_mark(postgres=True)
 ORDER = "KM20261127004215"
 
 
 @pytest.fixture
-def engine() -> Iterator[Engine]:
-    """Overrides the SQLite engine of tests/core/conftest.py, so add_order and add_notice write to PostgreSQL."""
+def app(tmp_path: Path, now: datetime) -> Iterator[App]:
+    """Overrides the SQLite application of tests/core/conftest.py: its engine (and so add_order and add_notice)
+    is on a throwaway PostgreSQL database, pooled as the servers' engines are."""
+    require_services(postgres=True)
     with temporary_postgres_database("reading") as url:
-        eng = get_engine(url)
-        create_schema(eng)
-        yield eng
-        eng.dispose()
-        get_engine.cache_clear()
+        application = make_app(tmp_path, clock=FixedClock(now), TOPUP_DATABASE_URL=url)
+        yield application
+        application.close()
 
 
 def _autocommit(session: object) -> bool:
@@ -37,14 +40,14 @@ def _autocommit(session: object) -> bool:
 
 
 def test_the_lookup_reads_order_and_notices_on_postgresql(
-    engine: Engine, add_order: Callable[..., str], add_notice: Callable[..., None], now: datetime
+    app: App, add_order: Callable[..., str], add_notice: Callable[..., None], now: datetime
 ) -> None:
     add_order(paid_minutes_ago=45, product_type="游戏币")
     add_notice("游戏币维护", now - timedelta(hours=1), now + timedelta(hours=2), product_type="游戏币")
-    result = look_up(ORDER, "3821", Complaint.RECHARGE_STUCK, now=now, engine=engine)
+    result = app.lookups.look_up(ORDER, "3821", Complaint.RECHARGE_STUCK, now=now)
     assert result.verified and result.diagnosis is not None
     assert result.diagnosis.kind is Kind.PROCESSING_NOTICE
-    assert not look_up(ORDER, "0000", Complaint.RECHARGE_STUCK, now=now, engine=engine).verified
+    assert not app.lookups.look_up(ORDER, "0000", Complaint.RECHARGE_STUCK, now=now).verified
 
 
 def test_reading_is_autocommit_and_the_next_unit_of_work_is_a_transaction_again(engine: Engine, now: datetime) -> None:

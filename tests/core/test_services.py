@@ -13,11 +13,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from topup.app import App
 from topup.db.schema import TicketRow
 from topup.diagnosis import Kind
 from topup.model import Complaint, Priority, StepRecord, TicketStatus
-from topup.services.handoff import HandoffRequest, HandoffResult, get_ticket, hand_off, list_tickets
-from topup.services.lookup import LookupResult, look_up
+from topup.services.handoff import HandoffRequest, HandoffResult
+from topup.services.lookup import LookupResult
 
 ORDER = "KM20261127004215"
 TRANSCRIPT = [
@@ -56,10 +57,10 @@ def rows(engine: Engine) -> list[TicketRow]:
 
 
 def test_lookup_right_tail_is_verified_with_diagnosis(
-    engine: Engine, add_order: Callable[..., str], now: datetime
+    app: App, add_order: Callable[..., str], now: datetime
 ) -> None:
     add_order(paid_minutes_ago=45)
-    result = look_up(ORDER, "3821", Complaint.RECHARGE_STUCK, now=now, engine=engine)
+    result = app.lookups.look_up(ORDER, "3821", Complaint.RECHARGE_STUCK, now=now)
     assert result.verified is True
     assert result.order is not None and result.order.order_no == ORDER
     assert result.diagnosis is not None
@@ -68,33 +69,33 @@ def test_lookup_right_tail_is_verified_with_diagnosis(
 
 
 def test_lookup_uses_notices_active_now(
-    engine: Engine, add_order: Callable[..., str], add_notice: Callable[..., None], now: datetime
+    app: App, add_order: Callable[..., str], add_notice: Callable[..., None], now: datetime
 ) -> None:
     add_order(paid_minutes_ago=45, product_type="游戏币")
     add_notice("游戏币维护", now - timedelta(hours=1), now + timedelta(hours=2), product_type="游戏币")
-    result = look_up(ORDER, "3821", Complaint.RECHARGE_STUCK, now=now, engine=engine)
+    result = app.lookups.look_up(ORDER, "3821", Complaint.RECHARGE_STUCK, now=now)
     assert result.diagnosis is not None
     assert result.diagnosis.kind is Kind.PROCESSING_NOTICE
-    later = look_up(ORDER, "3821", Complaint.RECHARGE_STUCK, now=now + timedelta(hours=3), engine=engine)
+    later = app.lookups.look_up(ORDER, "3821", Complaint.RECHARGE_STUCK, now=now + timedelta(hours=3))
     assert later.diagnosis is not None and later.diagnosis.kind is Kind.PROCESSING_OVERDUE
 
 
-def test_lookup_passes_the_customers_debit_claim(engine: Engine, add_order: Callable[..., str], now: datetime) -> None:
+def test_lookup_passes_the_customers_debit_claim(app: App, add_order: Callable[..., str], now: datetime) -> None:
     add_order(status="unpaid", paid_minutes_ago=None, payments=())
-    plain = look_up(ORDER, "3821", Complaint.RECHARGE_STUCK, now=now, engine=engine)
-    claimed = look_up(ORDER, "3821", Complaint.RECHARGE_STUCK, claims_debit=True, now=now, engine=engine)
+    plain = app.lookups.look_up(ORDER, "3821", Complaint.RECHARGE_STUCK, now=now)
+    claimed = app.lookups.look_up(ORDER, "3821", Complaint.RECHARGE_STUCK, claims_debit=True, now=now)
     assert plain.diagnosis is not None and plain.diagnosis.kind is Kind.UNPAID
     assert claimed.diagnosis is not None and claimed.diagnosis.kind is Kind.DEBIT_NOT_RECORDED
 
 
 @pytest.mark.parametrize("tail", ["3822", "", "0000", "13800003821", "821"])
 def test_wrong_tail_and_unknown_order_are_indistinguishable(
-    engine: Engine, add_order: Callable[..., str], now: datetime, tail: str
+    app: App, add_order: Callable[..., str], now: datetime, tail: str
 ) -> None:
     add_order()
-    wrong_tail = look_up(ORDER, tail, Complaint.RECHARGE_STUCK, now=now, engine=engine)
-    unknown = look_up("KM20261127999999", "3821", Complaint.RECHARGE_STUCK, now=now, engine=engine)
-    unknown_zero = look_up("KM20261127999999", "0000", Complaint.RECHARGE_STUCK, now=now, engine=engine)
+    wrong_tail = app.lookups.look_up(ORDER, tail, Complaint.RECHARGE_STUCK, now=now)
+    unknown = app.lookups.look_up("KM20261127999999", "3821", Complaint.RECHARGE_STUCK, now=now)
+    unknown_zero = app.lookups.look_up("KM20261127999999", "0000", Complaint.RECHARGE_STUCK, now=now)
     assert wrong_tail == unknown == unknown_zero == LookupResult(verified=False)
     assert wrong_tail.order is None and wrong_tail.diagnosis is None
 
@@ -102,17 +103,17 @@ def test_wrong_tail_and_unknown_order_are_indistinguishable(
 # --- hand_off ---------------------------------------------------------------------------------
 
 
-def test_handoff_creates_a_complete_ticket(engine: Engine, add_order: Callable[..., str], now: datetime) -> None:
+def test_handoff_creates_a_complete_ticket(app: App, add_order: Callable[..., str], now: datetime) -> None:
     add_order(paid_minutes_ago=45)
     steps = [StepRecord("refresh_relogin", "not_helped"), StepRecord("check_account", "pending")]
-    result = hand_off(request(steps=steps), now=now, engine=engine)
+    result = app.handoffs.hand_off(request(steps=steps), now=now)
     assert isinstance(result, HandoffResult)
     assert result.created is True
     assert re.fullmatch(r"TK20261128\d{6}", result.ticket_no)
     assert result.priority is Priority.HIGH
     assert result.wait_minutes == 3  # high priority, nobody ahead
 
-    view = get_ticket(result.ticket_no, engine=engine)
+    view = app.handoffs.get_ticket(result.ticket_no)
     assert view is not None
     assert view.ticket_no == result.ticket_no
     assert view.conversation_id == "conv-1"
@@ -147,12 +148,12 @@ def test_handoff_creates_a_complete_ticket(engine: Engine, add_order: Callable[.
     assert [p["status"] for p in snap["payments"]] == ["debited"]
 
 
-def test_handoff_twice_keeps_one_ticket(engine: Engine, add_order: Callable[..., str], now: datetime) -> None:
+def test_handoff_twice_keeps_one_ticket(app: App, engine: Engine, add_order: Callable[..., str], now: datetime) -> None:
     add_order()
-    first = hand_off(request(), now=now, engine=engine)
+    first = app.handoffs.hand_off(request(), now=now)
     later = now + timedelta(minutes=5)
     more_steps = [StepRecord("refresh_relogin", "not_helped"), StepRecord("check_account", "not_helped")]
-    second = hand_off(request(steps=more_steps), now=later, engine=engine)
+    second = app.handoffs.hand_off(request(steps=more_steps), now=later)
     assert first.created is True and second.created is False
     assert second.ticket_no == first.ticket_no
     (row,) = rows(engine)
@@ -161,20 +162,20 @@ def test_handoff_twice_keeps_one_ticket(engine: Engine, add_order: Callable[...,
 
 
 def test_handoff_different_order_same_conversation_is_a_second_ticket(
-    engine: Engine, add_order: Callable[..., str], now: datetime
+    app: App, engine: Engine, add_order: Callable[..., str], now: datetime
 ) -> None:
     add_order()
     add_order(order_no="KM20261128000107", phone="13911112233", paid_minutes_ago=8)
-    a = hand_off(request(), now=now, engine=engine)
-    b = hand_off(request(order_no="KM20261128000107"), now=now, engine=engine)
+    a = app.handoffs.hand_off(request(), now=now)
+    b = app.handoffs.hand_off(request(order_no="KM20261128000107"), now=now)
     assert a.created and b.created
     assert a.ticket_no != b.ticket_no
     assert {r.order_no for r in rows(engine)} == {ORDER, "KM20261128000107"}
 
 
-def test_handoff_without_an_order(engine: Engine, now: datetime) -> None:
-    result = hand_off(request(order_no=None, steps=[]), now=now, engine=engine)
-    again = hand_off(request(order_no=None, steps=[]), now=now, engine=engine)
+def test_handoff_without_an_order(app: App, engine: Engine, now: datetime) -> None:
+    result = app.handoffs.hand_off(request(order_no=None, steps=[]), now=now)
+    again = app.handoffs.hand_off(request(order_no=None, steps=[]), now=now)
     assert result.created is True and again.created is False and again.ticket_no == result.ticket_no
     assert result.priority is Priority.NORMAL
     assert result.wait_minutes == 8
@@ -183,9 +184,9 @@ def test_handoff_without_an_order(engine: Engine, now: datetime) -> None:
     assert row.dedupe_key == "conv-1:-"
 
 
-def test_handoff_for_an_unknown_order_has_no_snapshot(engine: Engine, now: datetime) -> None:
-    result = hand_off(request(order_no="KM20261127999999"), now=now, engine=engine)
-    view = get_ticket(result.ticket_no, engine=engine)
+def test_handoff_for_an_unknown_order_has_no_snapshot(app: App, now: datetime) -> None:
+    result = app.handoffs.hand_off(request(order_no="KM20261127999999"), now=now)
+    view = app.handoffs.get_ticket(result.ticket_no)
     assert view is not None and view.details["order"] is None and view.order_no == "KM20261127999999"
 
 
@@ -204,6 +205,7 @@ def test_handoff_for_an_unknown_order_has_no_snapshot(engine: Engine, now: datet
     ],
 )
 def test_handoff_priority(
+    app: App,
     engine: Engine,
     add_order: Callable[..., str],
     now: datetime,
@@ -215,22 +217,22 @@ def test_handoff_priority(
     reasons: list[str],
 ) -> None:
     add_order(paid_minutes_ago=paid_minutes_ago, payments=payments)
-    result = hand_off(request(complaint=complaint, frustration=frustration), now=now, engine=engine)
+    result = app.handoffs.hand_off(request(complaint=complaint, frustration=frustration), now=now)
     assert result.priority is priority
     (row,) = rows(engine)
     assert row.priority == priority.value
     assert row.priority_reasons == reasons
 
 
-def test_duplicate_charge_complaint_without_order_is_high(engine: Engine, now: datetime) -> None:
-    result = hand_off(request(order_no=None, complaint=Complaint.DUPLICATE_CHARGE), now=now, engine=engine)
+def test_duplicate_charge_complaint_without_order_is_high(app: App, now: datetime) -> None:
+    result = app.handoffs.hand_off(request(order_no=None, complaint=Complaint.DUPLICATE_CHARGE), now=now)
     assert result.priority is Priority.HIGH
 
 
-def test_dedupe_key_is_unique_in_the_database(engine: Engine, now: datetime) -> None:
+def test_dedupe_key_is_unique_in_the_database(app: App, engine: Engine, now: datetime) -> None:
     names = {tuple(u["column_names"]) for u in inspect(engine).get_unique_constraints("tickets")}
     assert ("dedupe_key",) in names
-    hand_off(request(order_no=None), now=now, engine=engine)
+    app.handoffs.hand_off(request(order_no=None), now=now)
     with Session(engine, future=True) as s:
         s.add(
             TicketRow(
@@ -249,7 +251,9 @@ def test_dedupe_key_is_unique_in_the_database(engine: Engine, now: datetime) -> 
     assert len(rows(engine)) == 1
 
 
-def test_concurrent_handoffs_create_one_ticket(engine: Engine, add_order: Callable[..., str], now: datetime) -> None:
+def test_concurrent_handoffs_create_one_ticket(
+    app: App, engine: Engine, add_order: Callable[..., str], now: datetime
+) -> None:
     add_order()
     barrier = threading.Barrier(8)
     results: list[HandoffResult] = []
@@ -258,7 +262,7 @@ def test_concurrent_handoffs_create_one_ticket(engine: Engine, add_order: Callab
     def worker() -> None:
         try:
             barrier.wait(timeout=10)
-            results.append(hand_off(request(), now=now, engine=engine))
+            results.append(app.handoffs.hand_off(request(), now=now))
         except BaseException as exc:  # surfaced by the assertion below
             errors.append(exc)
 
@@ -275,13 +279,13 @@ def test_concurrent_handoffs_create_one_ticket(engine: Engine, add_order: Callab
         assert s.execute(select(func.count()).select_from(TicketRow)).scalar_one() == 1
 
 
-def test_list_tickets_and_get_ticket(engine: Engine, add_order: Callable[..., str], now: datetime) -> None:
+def test_list_tickets_and_get_ticket(app: App, add_order: Callable[..., str], now: datetime) -> None:
     add_order(paid_minutes_ago=10)
-    normal = hand_off(request(conversation_id="a"), now=now - timedelta(minutes=9), engine=engine)
-    high = hand_off(request(conversation_id="b", frustration=2), now=now, engine=engine)
+    normal = app.handoffs.hand_off(request(conversation_id="a"), now=now - timedelta(minutes=9))
+    high = app.handoffs.hand_off(request(conversation_id="b", frustration=2), now=now)
     assert normal.priority is Priority.NORMAL and high.priority is Priority.HIGH
-    assert [t.ticket_no for t in list_tickets(engine=engine)] == [high.ticket_no, normal.ticket_no]
-    assert list_tickets(["resolved"], engine=engine) == []
-    assert get_ticket("TK00000000000000", engine=engine) is None
-    found = get_ticket(normal.ticket_no, engine=engine)
+    assert [t.ticket_no for t in app.handoffs.list_tickets()] == [high.ticket_no, normal.ticket_no]
+    assert app.handoffs.list_tickets(["resolved"]) == []
+    assert app.handoffs.get_ticket("TK00000000000000") is None
+    found = app.handoffs.get_ticket(normal.ticket_no)
     assert found is not None and found.conversation_id == "a"

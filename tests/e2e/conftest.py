@@ -1,37 +1,21 @@
-"""The real action server and Rasa server on the trained model, on free ports, with their own databases.
+"""The assistant as `make run` starts it (the launcher, under supervisord), on free ports and its own state folder.
 
-The stack is started by the same code the benchmark uses (bench/servers.py), so both exercise the embedded
-default exactly as `make run` starts it.
+The same launcher the run command and the benchmark use (ops/launcher), so these tests exercise the embedded
+default exactly as it ships. Per-client chat limits are off: these tests send many messages from one address.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
-import requests
 
-from ops.bench.servers import ours
+from ops.launcher.stack import Stack
 
-
-@dataclass
-class Servers:
-    rasa_url: str
-    action_url: str
-    database_url: str
-    env: dict
-
-    def say(self, sender: str, text: str) -> list[dict]:
-        response = requests.post(
-            f"{self.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=30
-        )
-        response.raise_for_status()
-        return response.json()
+LOAD_SETTINGS = {"TOPUP_CHAT_RATE": "off", "TOPUP_CHAT_IP_RATE": "off", "TOPUP_BUSINESS_HOURS": "00:00-23:59"}
 
 
 @pytest.fixture(scope="session")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    with ours(tmp_path_factory.mktemp("e2e")) as stack:
-        assert stack.actions is not None
-        yield Servers(stack.rasa_url, stack.actions.url, stack.env["TOPUP_DATABASE_URL"], stack.env)
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with Stack.running(tmp_path_factory.mktemp("e2e"), LOAD_SETTINGS) as stack:
+        yield stack

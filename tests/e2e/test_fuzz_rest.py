@@ -19,9 +19,9 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from sqlalchemy import delete
 
-from tests.e2e.conftest import Servers
+from ops.launcher.stack import Stack
 from tests.fuzz.strategies import fuzz_settings, hostile_texts
-from topup.db.engine import get_engine, unit_of_work
+from topup.db.engine import unit_of_work
 from topup.db.schema import SecurityEventRow
 
 try:
@@ -34,10 +34,10 @@ _new_conversations = (f"e2e-fuzz-new-{n}" for n in itertools.count())
 
 
 @pytest.fixture(scope="module")
-def rest(servers: Servers) -> Iterator[Servers]:
+def rest(servers: Stack) -> Iterator[Stack]:
     """The stack; afterwards the failed lookups the fuzzing caused are forgotten, so no later test is locked out."""
     yield servers
-    with unit_of_work(get_engine(servers.database_url)) as session:
+    with unit_of_work(servers.app.engine) as session:
         session.execute(delete(SecurityEventRow))
 
 
@@ -56,7 +56,7 @@ def _non_empty(reply: dict) -> bool:
 @example(text='/inform{"order_id": true, "phone_last4": 3821}', same_conversation=False)
 @example(text="话费一直没到账" * 15_000, same_conversation=True)
 @example(text="KM20261127004215 " * 6_000, same_conversation=True)
-def test_every_hostile_message_gets_a_reply(rest: Servers, text: str, same_conversation: bool) -> None:
+def test_every_hostile_message_gets_a_reply(rest: Stack, text: str, same_conversation: bool) -> None:
     sender = ONE_CONVERSATION if same_conversation else next(_new_conversations)
     body = json.dumps({"sender": sender, "message": text}).encode()  # as requests' json= would send it
     response = requests.post(

@@ -6,10 +6,9 @@ import re
 
 from sqlalchemy import select
 
-from tests.e2e.conftest import Servers
-from topup.db.engine import get_engine, unit_of_work
+from ops.launcher.stack import Stack
+from topup.db.engine import unit_of_work
 from topup.db.schema import TicketRow
-from topup.services.console import touch_presence
 
 SENDER = "e2e-processing-45"
 
@@ -18,7 +17,7 @@ def texts(replies: list[dict]) -> str:
     return "\n".join(r.get("text", "") for r in replies)
 
 
-def test_processing_45_minutes_two_failed_steps_then_handoff(servers: Servers) -> None:
+def test_processing_45_minutes_two_failed_steps_then_handoff(servers: Stack) -> None:
     greeting = servers.say(SENDER, "你好")
     assert "小卡" in texts(greeting)
 
@@ -38,7 +37,7 @@ def test_processing_45_minutes_two_failed_steps_then_handoff(servers: Servers) -
     assert "充值的账户里看看" in texts(second)
     assert [b["title"] for b in second[-1].get("buttons", [])] == ["到了", "还是没有"]
 
-    touch_presence("xiaowang", engine=get_engine(servers.database_url))  # an agent has the console open
+    servers.app.console.touch_presence("xiaowang")  # an agent has the console open
     handoff = texts(servers.say(SENDER, "没用"))
     match = re.search(r"工单号 (TK\d{14})", handoff)
     assert match, handoff
@@ -48,7 +47,7 @@ def test_processing_45_minutes_two_failed_steps_then_handoff(servers: Servers) -
     again = texts(servers.say(SENDER, "转人工"))
     assert match.group(1) in again
 
-    engine = get_engine(servers.database_url)
+    engine = servers.app.engine
     with unit_of_work(engine) as session:
         rows = session.execute(select(TicketRow).where(TicketRow.conversation_id == SENDER)).scalars().all()
     assert len(rows) == 1
@@ -76,14 +75,14 @@ def test_processing_45_minutes_two_failed_steps_then_handoff(servers: Servers) -
     assert any(t["role"] == "assistant" and "工单号" in t["text"] for t in ticket.transcript)
 
 
-def test_tracker_holds_every_turn_in_order(servers: Servers) -> None:
+def test_tracker_holds_every_turn_in_order(servers: Stack) -> None:
     import requests
 
     sender = "e2e-tracker"
     for text in ["你好", "帮我查下订单 KM20261127003390", "7788"]:
         servers.say(sender, text)
     url = f"{servers.rasa_url}/conversations/{sender}/tracker"
-    tracker = requests.get(url, params={"token": servers.env["RASA_TOKEN"]}, timeout=10).json()
+    tracker = requests.get(url, params={"token": servers.rasa_token}, timeout=10).json()
     users = [e["text"] for e in tracker["events"] if e["event"] == "user"]
     assert users == ["你好", "帮我查下订单 KM20261127003390", "7788"]
     assert tracker["slots"]["verified"] is True

@@ -200,7 +200,7 @@
 
   function rasaUrl() {
     if (CONFIG.rasaUrl) return CONFIG.rasaUrl;
-    return base.protocol + "//" + base.hostname + ":5005";
+    return base.protocol + "//" + base.hostname + ":" + (CONFIG.rasaPort || 5005);
   }
 
   function emit(text) {
