@@ -494,7 +494,10 @@ class Settings:
         out = {}
         for spec, name in _specs():
             value = getattr(self, name)
-            out[spec.env] = "" if value is None else spec.kind.render(value)
+            if value is None:  # a rate switched off; the empty string would mean "the default" to a child
+                out[spec.env] = "off" if spec.kind is RATE else ""
+            else:
+                out[spec.env] = spec.kind.render(value)
         return out
 
     def replace(self, **changes: Any) -> Settings:  # noqa: ANN401

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from string import Template
 
 from ops.launcher.plan import Program
 from topup.settings import ROOT, Settings
@@ -14,7 +14,14 @@ SERVER = "    server {address} max_fails=1 fail_timeout=5s;"
 
 
 def _render(**values: str) -> str:
-    return Template(TEMPLATE.read_text(encoding="utf-8")).substitute(values)
+    """The template with each {{name}} filled in ($names are nginx's own variables and stay)."""
+    text = TEMPLATE.read_text(encoding="utf-8")
+    for name, value in values.items():
+        text = text.replace("{{" + name + "}}", value)
+    left = re.findall(r"\{\{(\w+)\}\}", text)
+    if left:
+        raise ValueError(f"the nginx template needs values for {left}")
+    return text
 
 
 def _servers(addresses: list[str]) -> str:

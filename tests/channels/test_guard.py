@@ -6,11 +6,13 @@ import json
 import logging
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from rasa_plugins.channels.guard import SLOW_DOWN, TOO_LONG, guarded_metadata
 from rasa_plugins.channels.rest_channel import MAX_BODY_BYTES, GuardedRestInput
+from tests.appkit import installed, make_app
 from tests.channels.helpers import CLIENT, REPLY, make_guard, rest_app
 from topup.ratelimit import Rate
 
@@ -166,13 +168,14 @@ def test_metadata_json_string_decoded_and_oversize_metadata_trimmed() -> None:
     assert guarded_metadata(big, "1.2.3.4") == {"customer_token": "t", "client_ip": "1.2.3.4"}
 
 
-def test_guard_reads_limits_from_the_environment_at_construction(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("TOPUP_REDIS_URL", raising=False)
-    monkeypatch.setenv("TOPUP_CHAT_RATE", "off")
-    monkeypatch.setenv("TOPUP_CHAT_IP_RATE", "9/9")
-    monkeypatch.setenv("TOPUP_MAX_MESSAGE_CHARS", "50")
-    guard = GuardedRestInput.from_credentials(None).guard
+def test_guard_takes_the_limits_of_the_application_object(tmp_path: Path) -> None:
+    """As Rasa builds the channel from credentials.yml: the process's App gives the limits and the length."""
+    app = make_app(tmp_path, TOPUP_CHAT_RATE="off", TOPUP_CHAT_IP_RATE="9/9", TOPUP_MAX_MESSAGE_CHARS="50")
+    with installed(app):
+        guard = GuardedRestInput.from_credentials(None).guard
+    app.close()
     assert guard.chat.rate is None and guard.chat_ip.rate == Rate(9, 9) and guard.max_chars == 50
+    assert guard.chat is app.limits.chat and guard.chat_ip is app.limits.chat_ip  # one count per process
 
 
 def test_importing_the_channel_masks_the_root_handlers() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -9,9 +11,20 @@ import pytest
 
 from rasa_plugins.channels.guard import SLOW_DOWN, TOO_LONG
 from rasa_plugins.channels.socketio_channel import PersistentSocketIOInput
+from tests.appkit import installed, make_app
 from tests.channels.helpers import REPLY, Rasa, make_guard
+from topup.ratelimit import Rate
 
 PEER = "198.51.100.4"
+
+
+@pytest.fixture(autouse=True)
+def _app(tmp_path: Path) -> Iterator[None]:
+    """The channel takes the process's application object (its settings say whether to share through Redis)."""
+    app = make_app(tmp_path)
+    with installed(app):
+        yield
+    app.close()
 
 
 class FakeServer:
@@ -146,3 +159,12 @@ async def test_ip_limit_counts_one_client_across_sockets_and_sessions() -> None:
         await connect(server, f"sid-{n}")
         await server.handler("user_uttered")(f"sid-{n}", {"message": "你好", "session_id": f"s-{n}"})
     assert len(rasa.received) == 2 and server.bot_texts()[-1] == SLOW_DOWN
+
+
+def test_without_a_guard_the_channel_takes_the_limits_of_the_application_object(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "own", TOPUP_CHAT_RATE="4/40", TOPUP_MAX_MESSAGE_CHARS="60")
+    with installed(app):
+        channel = PersistentSocketIOInput("user_uttered", "bot_uttered", None, True, "/socket.io", None)
+    app.close()
+    assert channel.app is app and channel.guard.max_chars == 60
+    assert channel.guard.chat is app.limits.chat and channel.guard.chat.rate == Rate(4, 40)

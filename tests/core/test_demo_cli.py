@@ -187,7 +187,7 @@ def test_cli_init_db_demo_uses_the_configured_database(tmp_path: Path, cli_db: s
 
 
 def test_cli_migrate_reports_the_revision(tmp_path: Path) -> None:
-    """Without TOPUP_DATABASE_URL the database is the state folder's (made, folder and all, on first use)."""
+    """Without TOPUP_DATABASE_URL the database is the one in the state folder."""
     env = {**base_env(tmp_path), "TOPUP_STATE_DIR": str(tmp_path / "var")}
     url = f"sqlite:///{tmp_path}/var/topup.db"
     done = cli("migrate", env=env)

@@ -1,4 +1,4 @@
-"""Alembic migrations (migrations/) against SQLite and PostgreSQL, and the server engine's pool and timeouts.
+"""Alembic migrations (topup/db/migrations/) against SQLite and PostgreSQL, and the server engine's pool and timeouts.
 
 The migrations are compared with whatever topup/db/schema.py holds, so a model change without its migration fails
 here. PostgreSQL cases skip when no server is reachable, unless TOPUP_REQUIRE_SERVICES=1 (tests/services.py).
@@ -23,10 +23,10 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
+from tests.appkit import make_app
 from tests.services import postgres_url, require_services, temporary_postgres_database
-from topup.cli import main
 from topup.db import migrate
-from topup.db.engine import get_engine
+from topup.db.engine import make_engine
 from topup.db.schema import Base, OrderRow, TicketRow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -183,7 +183,9 @@ def test_processes_migrating_at_once_all_succeed(url: str, db: Engine) -> None:
 
 def test_alembic_command_line_uses_the_configured_database(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/cli.db"
-    env = {"PATH": str(Path(sys.executable).parent), "TOPUP_DATABASE_URL": url, "HOME": str(tmp_path)}
+    # TOPUP_STATE_DIR too: reading the settings makes the embedded secrets, and they must not land in var/.
+    env = {"PATH": str(Path(sys.executable).parent), "TOPUP_DATABASE_URL": url, "HOME": str(tmp_path),
+           "TOPUP_STATE_DIR": str(tmp_path / "state")}
     done = subprocess.run(
         [sys.executable, "-m", "alembic", "-c", "topup/db/migrations/alembic.ini", "upgrade", "head"],
         cwd=ROOT,
@@ -194,69 +196,63 @@ def test_alembic_command_line_uses_the_configured_database(tmp_path: Path) -> No
     )
     assert done.returncode == 0, done.stderr
     assert migrate.current(url) == migrate.head()
-
-
-def test_cli_migrate_reports_the_revision(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    url = f"sqlite:///{tmp_path}/var/topup.db"
-    monkeypatch.setenv("TOPUP_DATABASE_URL", url)
-    get_engine.cache_clear()
-    assert main(["migrate"]) == 0
-    assert f"database at revision {migrate.head()}" in capsys.readouterr().out
-    assert main(["init-db", "--demo"]) == 0
-    assert migrate.current(url) == migrate.head()
+    assert (tmp_path / "state" / "secrets.env").is_file() and not (tmp_path / "state" / "topup.db").exists()
 
 
 # --- server engine: pool and timeouts -------------------------------------------------------------------------
 
 
-def test_server_engine_pool_defaults() -> None:
-    pool = get_engine(postgres_url("nowhere")).pool
-    assert (pool.size(), pool._max_overflow, pool._timeout, pool._recycle, pool._pre_ping) == (5, 10, 5, 1800, True)
+def _pool_of(engine: Engine) -> tuple[object, ...]:
+    pool = engine.pool
+    return pool.size(), pool._max_overflow, pool._timeout, pool._recycle, pool._pre_ping  # type: ignore[attr-defined]
 
 
-def test_server_engine_pool_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in {"POOL_SIZE": "7", "MAX_OVERFLOW": "3", "POOL_TIMEOUT": "2.5", "POOL_RECYCLE": "600"}.items():
-        monkeypatch.setenv(f"TOPUP_DB_{name}", value)
-    pool = get_engine(postgres_url("nowhere")).pool
-    assert (pool.size(), pool._max_overflow, pool._timeout, pool._recycle) == (7, 3, 2.5, 600)
+def test_server_engine_pool_defaults(tmp_path: Path) -> None:
+    engine = make_engine(postgres_url("nowhere"))
+    assert _pool_of(engine) == (5, 10, 5, 1800, True)
+    app = make_app(tmp_path, schema=False, TOPUP_DATABASE_URL=postgres_url("nowhere"))  # nothing connects yet
+    assert _pool_of(app.engine) == (5, 10, 5, 1800, True)
 
 
-def test_postgres_connections_carry_the_statement_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_server_engine_pool_from_the_settings(tmp_path: Path) -> None:
+    pool = {"POOL_SIZE": "7", "MAX_OVERFLOW": "3", "POOL_TIMEOUT": "2.5", "POOL_RECYCLE": "600"}
+    app = make_app(tmp_path, schema=False, TOPUP_DATABASE_URL=postgres_url("nowhere"),
+                   **{f"TOPUP_DB_{name}": value for name, value in pool.items()})
+    assert _pool_of(app.engine) == (7, 3, 2.5, 600, True)
+
+
+def test_postgres_connections_carry_the_statement_timeout(tmp_path: Path) -> None:
     require_services(postgres=True)
-    engine = get_engine(postgres_url())
+    app = make_app(tmp_path, schema=False, TOPUP_DATABASE_URL=postgres_url())
     try:
-        with engine.connect() as conn:
+        with app.engine.connect() as conn:
             assert conn.execute(text("SHOW statement_timeout")).scalar_one() == "5s"
     finally:
-        engine.dispose()
-    monkeypatch.setenv("TOPUP_DB_STATEMENT_TIMEOUT_MS", "200")
-    get_engine.cache_clear()
-    engine = get_engine(postgres_url())
+        app.close()
+    app = make_app(tmp_path, schema=False, TOPUP_DATABASE_URL=postgres_url(), TOPUP_DB_STATEMENT_TIMEOUT_MS="200")
     try:
-        with engine.connect() as conn, pytest.raises(OperationalError, match="statement timeout"):
+        with app.engine.connect() as conn, pytest.raises(OperationalError, match="statement timeout"):
             conn.execute(text("SELECT pg_sleep(3)"))
     finally:
-        engine.dispose()
+        app.close()
 
 
 def test_down_server_fails_fast() -> None:
-    engine = get_engine("postgresql+psycopg2://postgres@127.0.0.1:1/postgres")
+    engine = make_engine("postgresql+psycopg2://postgres@127.0.0.1:1/postgres")
     started = time.monotonic()
     with pytest.raises(OperationalError), engine.connect():
         pass
     assert time.monotonic() - started < 10
 
 
-def test_hung_server_fails_fast(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hung_server_fails_fast(tmp_path: Path) -> None:
     """A server that accepts TCP connections and never answers: connect_timeout ends the wait."""
-    monkeypatch.setenv("TOPUP_DB_CONNECT_TIMEOUT", "2")
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
-        engine = get_engine(f"postgresql+psycopg2://postgres@127.0.0.1:{silent.getsockname()[1]}/postgres")
+        url = f"postgresql+psycopg2://postgres@127.0.0.1:{silent.getsockname()[1]}/postgres"
+        app = make_app(tmp_path, schema=False, TOPUP_DATABASE_URL=url, TOPUP_DB_CONNECT_TIMEOUT="2")
         started = time.monotonic()
-        with pytest.raises(OperationalError), engine.connect():
+        with pytest.raises(OperationalError), app.engine.connect():
             pass
         assert time.monotonic() - started < 10

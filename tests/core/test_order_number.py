@@ -6,25 +6,23 @@ import time
 
 import pytest
 
+from topup.intake import read_message
 from topup.order_number import (
     MalformedOrderNumber,
     OrderNumber,
     extract_phone_tail,
     find_order_number_text,
-    fold_width,
-    mask_phone,
     normalise_order_number,
 )
+from topup.text import fold_width
 
 CANONICAL = "KM20261127004215"
 
 
 def tail_after_removing_order(text: str) -> str | None:
-    """What actions/verification.py does: fold the width, drop the order-number text, then look for the tail."""
-    text = fold_width(text)
-    raw_order = find_order_number_text(text)
-    tail_text = text.replace(raw_order, " ") if raw_order else text
-    return extract_phone_tail(tail_text)
+    """What actions/verification.py does (topup.intake.read_message): fold the width, drop the order-number
+    text, then look for the tail."""
+    return read_message(text).phone_tail
 
 
 # --- normalise_order_number -------------------------------------------------------------------
@@ -212,27 +210,7 @@ def test_order_then_tail_pipeline_as_verification_action_does(text: str) -> None
     assert tail_after_removing_order(text) == "3821"
 
 
-# --- mask_phone -------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("phone", "masked"),
-    [
-        ("13800003821", "*******3821"),
-        ("138-0000-3821", "*******3821"),
-        ("3821", "3821"),
-        ("821", "****"),
-        ("", "****"),
-        (None, "****"),
-    ],
-)
-def test_mask_phone(phone: str | None, masked: str) -> None:
-    assert mask_phone(phone) == masked
-
-
 def test_a_masked_card_is_not_a_phone_tail() -> None:
-    from topup.order_number import extract_phone_tail
-
     assert extract_phone_tail("卡号 622202*********0123") is None
     assert extract_phone_tail("卡号 622202*********0123，尾号 3821") == "3821"
     assert extract_phone_tail("*******5678") == "5678"

@@ -1,4 +1,5 @@
-"""Card and mobile numbers masked; order numbers (every form), amounts, tails and dates untouched."""
+"""Card and mobile numbers masked; order numbers (every form), amounts, tails and dates untouched; phones shown
+masked one way everywhere (mask_phone)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 import pytest
 
 from topup.order_number import find_order_number_text, normalise_order_number
-from topup.pii import PiiLogFilter, install_log_filter, mask_pii
+from topup.pii import PiiLogFilter, install_log_filter, mask_phone, mask_pii
 
 
 @pytest.mark.parametrize(
@@ -134,3 +135,18 @@ def test_log_filter_masks_exception_text() -> None:
     PiiLogFilter().filter(record)
     formatted = logging.Formatter().format(record)
     assert "622202*********0123" in formatted and "6222021234567890123" not in formatted
+
+
+@pytest.mark.parametrize(
+    ("phone", "masked"),
+    [
+        ("13800003821", "*******3821"),
+        ("138-0000-3821", "*******3821"),
+        ("3821", "*******3821"),  # a tail alone is shown the same way as a whole number
+        ("821", "***********"),  # fewer than 4 digits: nothing of them is shown
+        ("", "***********"),
+        (None, "***********"),
+    ],
+)
+def test_mask_phone(phone: str | None, masked: str) -> None:
+    assert mask_phone(phone) == masked

@@ -7,10 +7,14 @@ import logging
 import socket
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
-from topup.ratelimit import MemoryBackend, Rate, RateLimiter, RedisBackend, limiter_from_env, shared_backend
+from tests.appkit import make_settings
+from tests.services import require_services
+from topup.app import App, Limits
+from topup.ratelimit import MemoryBackend, Rate, RateLimiter, RedisBackend
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -21,14 +25,6 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
-
-
-def _redis_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 def _closed_port() -> int:
@@ -102,27 +98,37 @@ async def test_concurrent_hits_on_one_loop_never_exceed_the_limit() -> None:
     assert sum(results) == 20
 
 
-def test_limits_are_read_from_the_environment_when_built(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("TOPUP_REDIS_URL", raising=False)
-    monkeypatch.setenv("TOPUP_CHAT_RATE", "off")
-    assert limiter_from_env("chat", "TOPUP_CHAT_RATE", "20/10").rate is None
-    monkeypatch.setenv("TOPUP_CHAT_RATE", "7/3")
-    assert limiter_from_env("chat", "TOPUP_CHAT_RATE", "20/10").rate == Rate(7, 3)
-    monkeypatch.delenv("TOPUP_CHAT_RATE")
-    assert limiter_from_env("chat", "TOPUP_CHAT_RATE", "20/10").rate == Rate(20, 10)
-    assert isinstance(shared_backend(), MemoryBackend)
+def test_limits_are_built_from_the_settings(tmp_path: Path) -> None:
+    assert Limits.build(make_settings(tmp_path, TOPUP_CHAT_RATE="off")).chat.rate is None
+    assert Limits.build(make_settings(tmp_path, TOPUP_CHAT_RATE="7/3")).chat.rate == Rate(7, 3)
+    limits = Limits.build(make_settings(tmp_path))
+    assert (limits.chat.rate, limits.chat_ip.rate, limits.login.rate) == (Rate(20, 10), Rate(300, 60), Rate(5, 300))
+    assert [limiter.name for limiter in (limits.chat, limits.chat_ip, limits.login)] == ["chat", "chat_ip", "login"]
+    # Without TOPUP_REDIS_URL the process counts alone: one memory backend for all its limits.
+    assert isinstance(limits.chat.backend, MemoryBackend)
+    assert limits.chat.backend is limits.chat_ip.backend is limits.login.backend
 
 
-def test_redis_url_in_the_environment_selects_the_redis_backend(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TOPUP_REDIS_URL", REDIS_URL)
-    backend = limiter_from_env("chat", "TOPUP_CHAT_RATE", "20/10").backend
-    assert isinstance(backend, RedisBackend) and backend is shared_backend(REDIS_URL)
+def test_redis_url_in_the_settings_selects_the_redis_backend(tmp_path: Path) -> None:
+    limits = Limits.build(make_settings(tmp_path, TOPUP_REDIS_URL=REDIS_URL))  # nothing connects yet
+    backend = limits.chat.backend
+    assert isinstance(backend, RedisBackend) and backend.url == REDIS_URL
+    assert limits.chat_ip.backend is backend and limits.login.backend is backend  # one client per process
+
+
+def test_the_application_object_carries_its_limits_and_backend(tmp_path: Path) -> None:
+    backend = MemoryBackend()
+    app = App.build(make_settings(tmp_path, TOPUP_LOGIN_RATE="3/60"), rate_backend=backend)
+    try:
+        assert app.limits.login.rate == Rate(3, 60) and app.limits.login.backend is backend
+        assert app.limits.chat.backend is backend and app.limits.chat_ip.backend is backend
+    finally:
+        app.close()
 
 
 @pytest.fixture
 async def redis_backend() -> AsyncIterator[RedisBackend]:
-    if not _redis_up():
-        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    require_services(postgres=False, redis=True)
     backend = RedisBackend(REDIS_URL, prefix=f"topup:test:{uuid.uuid4().hex}")
     yield backend
     client = backend._client

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from topup.textguard import DEFAULT_MAX_CHARS, clean_text, max_message_chars
+from tests.appkit import make_settings
+from topup.textguard import clean_text
 
 
 def test_plain_chinese_and_html_pass_unchanged() -> None:
@@ -49,10 +52,16 @@ def test_empty_after_cleaning_is_still_a_message(text: str | None) -> None:
     assert cleaned.text.strip() == "" and not cleaned.cut
 
 
-def test_limit_read_from_the_environment_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TOPUP_MAX_MESSAGE_CHARS", "5")
-    assert max_message_chars() == 5
-    assert clean_text("一二三四五六七").text == "一二三四五"
-    for bad in ("", "0", "-3", "lots"):
-        monkeypatch.setenv("TOPUP_MAX_MESSAGE_CHARS", bad)
-        assert max_message_chars() == DEFAULT_MAX_CHARS
+def test_the_limit_is_always_given_by_the_caller() -> None:
+    # No hidden default read from somewhere: the channel guard passes its settings' limit (below).
+    with pytest.raises(TypeError):
+        clean_text("一二三四五六七")  # type: ignore[call-arg]
+
+
+def test_the_limit_callers_pass_comes_from_the_settings(tmp_path: Path) -> None:
+    assert make_settings(tmp_path).max_message_chars == 1000  # unset (or empty): the default
+    assert make_settings(tmp_path, TOPUP_MAX_MESSAGE_CHARS="").max_message_chars == 1000
+    limit = make_settings(tmp_path, TOPUP_MAX_MESSAGE_CHARS="20").max_message_chars
+    assert limit == 20
+    cleaned = clean_text("一二三四五六七八九十" * 3, limit)
+    assert cleaned.text == "一二三四五六七八九十" * 2 and cleaned.cut and cleaned.original_length == 30

@@ -21,16 +21,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rasa_sdk import Tracker
 from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
-from sqlalchemy.engine import Engine
 
 from tests.actions.helpers import DEMO_ORDERS, DOMAIN, apply_events, bot_event, check_against_domain, user_event
+from tests.appkit import installed, make_app
 from tests.fuzz.strategies import WORDS, fuzz_settings, hostile_texts
-from topup import customer_token
-from topup.db.engine import create_schema, get_engine
+from topup.app import App
 from topup.demo import load_demo
 from topup.model import Complaint, SelfHelpStep
-from topup.services import console
-from topup.services.handoff import HandoffRequest, hand_off
+from topup.services.handoff import HandoffRequest
 
 ROOT = Path(__file__).resolve().parents[2]
 EXECUTOR = ActionExecutor()
@@ -67,25 +65,29 @@ CONTINUATIONS = _continuations()
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engine, str]]:
-    """The demo orders, an agent online, and one conversation an agent has taken over (its ticket number)."""
-    with pytest.MonkeyPatch.context() as env:
-        for name in ("TOPUP_MAX_VERIFY_ATTEMPTS", "TOPUP_CLIENT_MAX_FAILED_LOOKUPS", "TOPUP_LOOKUP_COOLDOWN_MINUTES",
-                     "TOPUP_CUSTOMER_TOKEN_SECRET", "TOPUP_TIMEZONE"):
-            env.delenv(name, raising=False)
-        env.setenv("TOPUP_DATABASE_URL", f"sqlite:///{tmp_path_factory.mktemp('fuzz-actions')}/fuzz.db")
-        env.setenv("TOPUP_BUSINESS_HOURS", "00:00-23:59")
-        get_engine.cache_clear()
-        engine = get_engine()
-        create_schema(engine)
-        load_demo(DEMO_ORDERS, engine)
-        console.touch_presence("xiaowang", engine)
-        request = HandoffRequest(TAKEOVER, ORDERS[0], True, Complaint.RECHARGE_STUCK, "一直在充值", "customer_request")
-        ticket_no = hand_off(request, engine=engine).ticket_no
-        console.claim(ticket_no, "xiaowang", engine=engine)
-        yield engine, ticket_no
-        engine.dispose()
-        get_engine.cache_clear()
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[App, str]]:
+    """The demo orders, an agent online, and one conversation an agent has taken over (its ticket number), in an
+    application object with the default settings (agents on duty around the clock)."""
+    app = make_app(tmp_path_factory.mktemp("fuzz-actions"))
+    load_demo(DEMO_ORDERS, app.engine)
+    app.console.touch_presence("xiaowang")
+    request = HandoffRequest(TAKEOVER, ORDERS[0], True, Complaint.RECHARGE_STUCK, "一直在充值", "customer_request")
+    ticket_no = app.handoffs.hand_off(request).ticket_no
+    app.console.claim(ticket_no, "xiaowang")
+    yield app, ticket_no
+    app.close()
+
+
+@pytest.fixture(autouse=True)
+def _installed(demo_db: tuple[App, str]) -> Iterator[None]:
+    """What the actions see as App.current(), for every test (tests/conftest.py resets it before each one)."""
+    with installed(demo_db[0]):
+        yield
+
+
+def _signed(customer_id: str, phone: str) -> str:
+    """A token the installed application object accepts (the shop signs with the same secret)."""
+    return App.current().customers.sign(customer_id, phone)
 
 
 short_text = hostile_texts(with_huge=False)
@@ -153,7 +155,7 @@ history = st.lists(
 metadata = st.fixed_dictionaries(
     {},
     optional={
-        "customer_token": short_text | st.builds(customer_token.sign, short_text, st.sampled_from(["13800003821", ""])),
+        "customer_token": short_text | st.builds(_signed, short_text, st.sampled_from(["13800003821", ""])),
         "client_ip": st.ip_addresses().map(str) | short_text,
     },
 )
@@ -225,9 +227,9 @@ def test_entities_of_any_json_type(
 def test_takeover_actions_stay_silent_and_deliver_every_agent_reply(
     demo_db: tuple, text: str, replies: list[str], past: list
 ) -> None:
-    _, ticket_no = demo_db
+    app, ticket_no = demo_db
     for reply in replies:
-        console.post_agent_message(ticket_no, "xiaowang", reply)
+        app.console.post_agent_message(ticket_no, "xiaowang", reply)
     state = _tracker_json(TAKEOVER, text, "inform", [], {"agent_active": True}, past, {})
     events, dispatcher = _run("action_relay_to_agent", state)
     assert events == [] and dispatcher.messages == []  # relayed to the agent, the assistant says nothing

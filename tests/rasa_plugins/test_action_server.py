@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -31,10 +32,12 @@ from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import EndpointConfig
 
 from rasa_plugins import action_server
-from topup.db.engine import create_schema, get_engine
+from tests.appkit import make_app, make_settings
+from topup import settings as settings_module
+from topup.app import App
 from topup.model import Complaint
-from topup.services import outbox
-from topup.services.handoff import HandoffRequest, list_tickets
+from topup.services.handoff import HandoffRequest
+from topup.settings import read_env_file
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET_MARK = "13812345678-do-not-echo"
@@ -53,24 +56,22 @@ class ActionServer:
     port: int
     token: str
     log: Path
-    outbox: Path
-    database_url: str
+    app: App  # the same database, outbox folder and settings as the server's, for the test's own checks
 
     def auth(self, token: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token if token is None else token}"}
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ActionServer]:
-    work = tmp_path_factory.mktemp("action_server")
-    database_url = f"sqlite:///{work}/topup.db"
-    engine = get_engine(database_url)
-    create_schema(engine)
-    port, token = free_port(), secrets.token_hex(16)
-    env = {k: v for k, v in os.environ.items() if k != "TOPUP_BIND_HOST"}  # the default bind address
-    env.update(TOPUP_ACTION_TOKEN=token, TOPUP_DATABASE_URL=database_url, TOPUP_OUTBOX_DIR=str(work / "outbox"),
-               TOPUP_OUTBOX_RETRY_SECONDS="0.2", TOPUP_BUSINESS_HOURS="00:00-23:59")
-    log = work / "server.log"
+def server_environment(**topup: str) -> dict[str, str]:
+    """The shell's environment without any setting of the assistant, and `topup` on top: all the server reads."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(("TOPUP_", "ENDPOINTS_"))}
+    return {**inherited, **topup}
+
+
+@contextmanager
+def running(env: dict[str, str], log: Path) -> Iterator[tuple[str, int]]:
+    """`python -m rasa_plugins.action_server --port N` with exactly `env`; yields its URL and port once healthy."""
+    port = free_port()
     with log.open("wb") as sink:
         process = subprocess.Popen([sys.executable, "-m", "rasa_plugins.action_server", "--port", str(port)],
                                    cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT)
@@ -86,7 +87,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ActionServer]:
                 pass
             assert time.monotonic() < deadline, "the action server did not start within 60 s"
             time.sleep(0.1)
-        yield ActionServer(url, port, token, log, work / "outbox", database_url)
+        yield url, port
     finally:
         process.terminate()
         try:
@@ -94,8 +95,22 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ActionServer]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
-        engine.dispose()
-        get_engine.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ActionServer]:
+    state = tmp_path_factory.mktemp("action_server")
+    token = secrets.token_hex(16)
+    env = {"TOPUP_STATE_DIR": str(state), "TOPUP_ACTION_TOKEN": token,
+           "TOPUP_DATABASE_URL": f"sqlite:///{state}/topup.db", "TOPUP_OUTBOX_RETRY_SECONDS": "0.2",
+           "TOPUP_BUSINESS_HOURS": "00:00-23:59"}  # TOPUP_BIND_HOST unset: the default bind address
+    app = make_app(state, **env)  # the schema, and the test's view of the server's database and outbox
+    assert app.outbox.directory == state / "outbox"
+    try:
+        with running(server_environment(**env), state / "server.log") as (url, port):
+            yield ActionServer(url, port, token, state / "server.log", app)
+    finally:
+        app.close()
 
 
 def action_call(action: str = "action_resume", **slots: object) -> dict:
@@ -182,23 +197,24 @@ def test_it_listens_on_localhost_only_by_default(server: ActionServer) -> None:
     assert _listening(server.port) == {"0100007F"}  # 127.0.0.1, not 0.0.0.0 or ::
 
 
-@pytest.mark.parametrize(("env", "argv", "host"), [
-    (None, [], "127.0.0.1"),
-    ("0.0.0.0", [], "0.0.0.0"),
-    ("0.0.0.0", ["--host", "127.0.0.2"], "127.0.0.2"),
+@pytest.mark.parametrize(("env", "argv", "host", "port"), [
+    ({}, ["--port", "5999"], "127.0.0.1", 5999),
+    ({"TOPUP_BIND_HOST": "0.0.0.0"}, ["--port", "5999"], "0.0.0.0", 5999),
+    ({"TOPUP_BIND_HOST": "0.0.0.0", "TOPUP_ACTION_PORT": "5998"}, [], "0.0.0.0", 5998),
 ])
-def test_the_host_default_comes_from_topup_bind_host(
-    monkeypatch: pytest.MonkeyPatch, env: str | None, argv: list[str], host: str
+def test_host_and_port_come_from_the_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, env: dict[str, str], argv: list[str], host: str, port: int
 ) -> None:
-    if env is None:
-        monkeypatch.delenv("TOPUP_BIND_HOST", raising=False)
-    else:
-        monkeypatch.setenv("TOPUP_BIND_HOST", env)
+    loaded = make_settings(tmp_path, **env)
+    monkeypatch.setattr(settings_module, "load", lambda environ=None: loaded)  # what main reads at start
     runs: list[dict] = []
+    built: list[App] = []
     fake = SimpleNamespace(run=lambda **kwargs: runs.append(kwargs))
-    monkeypatch.setattr(action_server, "build_app", lambda: fake)
-    action_server.main(["--port", "5999", *argv])
-    assert runs == [{"host": host, "port": 5999, "workers": 1, "access_log": False, "motd": False}]
+    monkeypatch.setattr(action_server, "build_app", lambda app: built.append(app) or fake)
+    action_server.main(argv)
+    assert runs == [{"host": host, "port": port, "workers": 1, "access_log": False, "motd": False}]
+    assert built[0].settings is loaded and App.current() is built[0]  # the actions use the same object
+    assert settings_module.current() is loaded
 
 
 @pytest.mark.parametrize(("given", "ok"), [("Bearer abc", True), ("Bearer abd", False), ("abc", False), ("", False)])
@@ -210,10 +226,31 @@ def test_authorised_compares_the_whole_header(given: str, ok: bool) -> None:
 def test_handoffs_queued_on_disk_are_delivered_by_the_running_server(server: ActionServer) -> None:
     request = HandoffRequest("conv-queued", "KM20261127004215", False, Complaint.RECHARGE_STUCK,
                              "充了话费没到账", "customer_request")
-    outbox.enqueue(request, directory=server.outbox)
+    server.app.outbox.enqueue(request)
     deadline = time.monotonic() + 15
-    while outbox.pending(server.outbox) and time.monotonic() < deadline:
+    while server.app.outbox.pending() and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert outbox.pending(server.outbox) == []
-    tickets = [t for t in list_tickets(engine=get_engine(server.database_url)) if t.conversation_id == "conv-queued"]
+    assert server.app.outbox.pending() == []
+    tickets = [t for t in server.app.handoffs.list_tickets() if t.conversation_id == "conv-queued"]
     assert len(tickets) == 1
+
+
+def test_without_a_configured_token_the_generated_one_is_required(tmp_path: Path) -> None:
+    """The embedded deployment makes the token (into $TOPUP_STATE_DIR/secrets.env) when none is set: the check is
+    never off, and Rasa gets the same token from the same file."""
+    state = tmp_path / "no-token"
+    env = {"TOPUP_STATE_DIR": str(state), "TOPUP_DATABASE_URL": f"sqlite:///{tmp_path}/topup.db"}
+    assert not (state / "secrets.env").exists()
+    with running(server_environment(**env), tmp_path / "server.log") as (url, _):
+        generated = read_env_file(state / "secrets.env")["TOPUP_ACTION_TOKEN"]  # made by the server's start
+        for headers in ({}, {"Authorization": "Bearer "}, {"Authorization": "Bearer None"}):
+            webhook = requests.post(url + "/webhook", json=action_call(awaiting="order_id"), headers=headers,
+                                    timeout=5)
+            listing = requests.get(url + "/actions", headers=headers, timeout=5)
+            assert (webhook.status_code, listing.status_code) == (401, 401), headers
+            assert webhook.json() == {"error": "unauthorised"}
+        answer = requests.post(url + "/webhook", json=action_call(awaiting="order_id"),
+                               headers={"Authorization": f"Bearer {generated}"}, timeout=10)
+        assert answer.status_code == 200, answer.text
+    assert len(generated) >= 16
+    assert read_env_file(state / "secrets.env")["TOPUP_ACTION_TOKEN"] == generated  # made once, then kept

@@ -14,8 +14,9 @@ from rasa_sdk import Tracker
 
 from rasa_plugins import resilient_action
 from rasa_plugins.resilient_action import ResilientRemoteAction, lean_event, lean_events
+from tests.appkit import make_settings
 from tests.dialogue.conversations import story_trackers
-from topup import conversation
+from topup import conversation, settings
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.filterwarnings("ignore:Slot auto-fill:UserWarning")
@@ -133,8 +134,9 @@ def test_each_call_converts_only_the_new_events_and_a_new_tracker_starts_over(do
     assert lean_events(other)[-1]["value"] == "resolved" and len(converted) == 183
 
 
-def test_only_the_most_recent_conversations_are_kept(domain: Domain, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TOPUP_ACTION_EVENT_CACHE", "2")
+def test_only_the_most_recent_conversations_are_kept(domain: Domain, monkeypatch: pytest.MonkeyPatch,
+                                                    tmp_path: Path) -> None:
+    settings.install(make_settings(tmp_path, TOPUP_ACTION_EVENT_CACHE="2"))
     monkeypatch.setattr(resilient_action, "_LEAN", type(resilient_action._LEAN)())
     events = a_long_conversation(2)
     for sender in ("first", "second", "third"):

@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import gc
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import rasa.core.run as rasa_run
 
 from rasa_plugins import rasa_server
+from tests.appkit import make_settings
+from topup import settings
 
 
 @pytest.fixture
@@ -26,9 +29,8 @@ def fake_loader(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     gc.unfreeze()  # the rest of the test session collects as usual
 
 
-def test_after_the_model_loads_everything_alive_is_frozen(fake_loader: list[int],
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("TOPUP_GC_FREEZE", raising=False)
+def test_after_the_model_loads_everything_alive_is_frozen(fake_loader: list[int], tmp_path: Path) -> None:
+    settings.install(make_settings(tmp_path))  # TOPUP_GC_FREEZE unset: on by default
     gc.unfreeze()
     rasa_server.freeze_after_load()
     assert rasa_run.load_agent_on_start.__name__ == "load_then_freeze"
@@ -38,8 +40,8 @@ def test_after_the_model_loads_everything_alive_is_frozen(fake_loader: list[int]
     assert gc.get_freeze_count() > 1000
 
 
-def test_it_can_be_turned_off(fake_loader: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TOPUP_GC_FREEZE", "0")
+def test_it_can_be_turned_off(fake_loader: list[int], tmp_path: Path) -> None:
+    settings.install(make_settings(tmp_path, TOPUP_GC_FREEZE="0"))
     gc.unfreeze()
     rasa_server.freeze_after_load()
     assert rasa_run.load_agent_on_start.__name__ == "load"

@@ -26,6 +26,8 @@ from rasa.utils.endpoints import EndpointConfig
 
 from rasa_plugins import resilient_action
 from rasa_plugins.resilient_action import LAST_RESORT, ResilientRemoteAction
+from tests.appkit import make_settings
+from topup import settings
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.filterwarnings("ignore:Slot auto-fill:UserWarning")
@@ -45,8 +47,9 @@ def text_of(domain: Domain, response: str) -> str:
 
 
 @pytest.fixture(autouse=True)
-def _timeout(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TOPUP_ACTION_TIMEOUT_SECONDS", "0.5")
+def _timeout(tmp_path: Path) -> None:
+    # The database wait must stay below the action timeout (a start refuses it otherwise), so it comes down too.
+    settings.install(make_settings(tmp_path, TOPUP_ACTION_TIMEOUT_SECONDS="0.5", TOPUP_ACTION_DB_SECONDS="0.3"))
 
 
 @pytest.fixture
@@ -159,6 +162,21 @@ async def test_a_good_answer_passes_through_unchanged(domain: Domain, server: st
     said = [e.text for e in ours if isinstance(e, BotUttered)]
     assert said == [text_of(domain, "utter_lookup_error"), "一句普通的话"]
     assert ours[-1] == SlotSet("next_move", "notice_none")
+
+
+async def test_what_the_message_gave_is_kept_for_the_next_one(domain: Domain, refused_url: str) -> None:
+    """The action that would have read the order number and tail never answered: the apology keeps them."""
+    said = UserUttered("订单ＫＭ２０２６１１２７００４２１５ 尾号3821 一直没到账",
+                       {"name": "recharge_stuck", "confidence": 0.9})
+    events = await ResilientRemoteAction("action_verify_order", EndpointConfig(url=refused_url)).run(
+        CollectingOutputChannel(), TemplatedNaturalLanguageGenerator(domain.responses),
+        DialogueStateTracker.from_events("conv-kept", [ActionExecuted("action_listen"), said], slots=domain.slots),
+        domain)
+    assert [e for e in events if not isinstance(e, BotUttered)] == [
+        SlotSet("complaint", "recharge_stuck"), SlotSet("order_id", "KM20261127004215"), SlotSet("verified", False),
+        SlotSet("phone_last4", "3821"), SlotSet("steps_log", []), SlotSet("awaiting", "offer_human"),
+        FollowupAction("action_listen"),
+    ]
 
 
 @pytest.fixture

@@ -12,6 +12,8 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, 
 from rasa.utils.endpoints import EndpointConfig
 
 from rasa_plugins.tracker_store import CachedSQLTrackerStore
+from tests.appkit import make_settings
+from topup import settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -125,8 +127,8 @@ async def test_a_new_session_in_the_same_tracker_is_left_to_the_database(domain:
     assert "c4" not in cached._cache
 
 
-async def test_the_cache_is_bounded(domain: Domain, db: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TOPUP_TRACKER_CACHE_SIZE", "3")
+async def test_the_cache_is_bounded(domain: Domain, db: str, tmp_path: Path) -> None:
+    settings.install(make_settings(tmp_path, TOPUP_TRACKER_CACHE_SIZE="3"))
     cached = store(domain, db)
     for number in range(6):
         tracker = await cached.get_or_create_tracker(f"bounded-{number}")
@@ -150,7 +152,7 @@ def test_rasa_builds_it_from_endpoints_yml(domain: Domain, db: str) -> None:
     assert isinstance(inner, CachedSQLTrackerStore)
 
 
-def test_action_answers_are_checked_for_shape_and_in_full_on_request(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_action_answers_are_checked_for_shape_and_in_full_on_request(tmp_path: Path) -> None:
     """Rasa's jsonschema.validate per action call cost 48 ms; the shape check and the compiled schema don't."""
     import jsonschema
 
@@ -164,7 +166,7 @@ def test_action_answers_are_checked_for_shape_and_in_full_on_request(monkeypatch
             action._validate_action_result(bad)
     odd_slot = {"events": [{"event": "slot", "value": 1, "timestamp": "yesterday"}]}
     assert action._validate_action_result(odd_slot)  # the shape is right; Rasa's own reading decides the rest
-    monkeypatch.setenv("TOPUP_STRICT_ACTION_RESPONSES", "1")
+    settings.install(make_settings(tmp_path, TOPUP_STRICT_ACTION_RESPONSES="1"))
     assert action._validate_action_result(good)
     with pytest.raises(jsonschema.ValidationError):
         action._validate_action_result(odd_slot)

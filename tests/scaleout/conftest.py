@@ -1,5 +1,6 @@
-"""The scaled-out topology, for real: two Rasa servers and two action servers (behind serving.balancer) sharing
-PostgreSQL (tracker store, orders and tickets) and Redis (lock store), as `make run-scaled` starts them.
+"""The scaled-out topology, for real, as `make run-scaled` starts it: the launcher runs two Rasa servers, two action
+servers and the web app under supervisord behind nginx, sharing PostgreSQL (tracker store, orders and tickets) and
+Redis (lock store, rate limits, socket.io).
 
 The orders database is reached through a relay the tests can cut, to take the database away mid-conversation.
 """
@@ -7,21 +8,24 @@ The orders database is reached through a relay the tests can cut, to take the da
 from __future__ import annotations
 
 import os
-import subprocess
+import secrets
+import signal
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import requests
+import yaml
 
-from ops.bench.servers import BIN, ROOT, Server, _spawn, free_port, init_db, our_env, spawn_actions, spawn_rasa
+from ops.launcher.stack import Stack
 from tests.scaleout.netfaults import CuttableRelay
 from tests.services import POSTGRES_HOST, POSTGRES_PORT, require_services, temporary_postgres_database
+from topup.agents import hash_password
 
 REDIS_DB = "5"
+ACTION_SERVERS = ("actions-1", "actions-2")
 
 
 def texts(replies: list[dict]) -> str:
@@ -30,65 +34,84 @@ def texts(replies: list[dict]) -> str:
 
 @dataclass
 class Cluster:
-    work: Path
-    env: dict[str, str]
-    rasa: list[Server]
-    actions: list[Server]
-    balancer: Server
-    action_port: int
+    stack: Stack
     orders_relay: CuttableRelay
-    rasa_ports: list[int] = field(default_factory=list)
 
     def say(self, server: int, sender: str, text: str, timeout: float = 60) -> list[dict]:
-        answer = requests.post(f"{self.rasa[server].url}/webhooks/rest/webhook",
-                               json={"sender": sender, "message": text}, timeout=timeout)
-        assert answer.status_code == 200, answer.text
-        return answer.json()
+        """A message straight to Rasa server `server` (0 or 1), bypassing nginx, to alternate on purpose."""
+        return self.stack.say(sender, text, timeout_s=timeout, server=f"rasa-{server + 1}")
+
+    def rasa_url(self, server: int) -> str:
+        return self.stack.url(f"rasa-{server + 1}")
 
     def tracker(self, sender: str, server: int = 0) -> dict:
-        answer = requests.get(f"{self.rasa[server].url}/conversations/{sender}/tracker",
-                              params={"token": self.env["RASA_TOKEN"]}, timeout=30)
-        answer.raise_for_status()
-        return answer.json()
+        return self.stack.tracker(sender, server=f"rasa-{server + 1}")
+
+    @property
+    def rasa_token(self) -> str:
+        return self.stack.rasa_token
+
+    @property
+    def outbox(self) -> Path:
+        return self.stack.settings.outbox_dir
 
     def restart_rasa(self, index: int) -> float:
-        """Stop Rasa server `index` and start it again on the same port; seconds until it answers."""
-        self.rasa[index].stop()
-        started = time.monotonic()
-        self.rasa[index] = spawn_rasa(self.env, self.work, self.rasa_ports[index], f"rasa_{index}_restarted")
-        self.rasa[index].wait_ready("/")
-        return time.monotonic() - started
+        """SIGKILL Rasa server `index`; seconds until supervisord has it answering again (model loaded)."""
+        name = f"rasa-{index + 1}"
+        return self.stack.wait_restarted(name, self.stack.kill(name), timeout_s=180)
 
-    def stop_balancer(self) -> None:
-        self.balancer.stop()
+    def stop_action_servers(self) -> None:
+        """Both down: nginx finds nothing to pass custom actions to."""
+        rpc = self.stack.supervisor.rpc()
+        for name in ACTION_SERVERS:
+            rpc.supervisor.stopProcess(name, True)
 
-    def start_balancer(self) -> None:
-        self.balancer = start_balancer(self.env, self.work, self.action_port, self.actions)
-        self.balancer.wait_ready("/health")
+    def start_action_servers(self) -> None:
+        rpc = self.stack.supervisor.rpc()
+        for name in ACTION_SERVERS:
+            rpc.supervisor.startProcess(name, True)
+        for name in ACTION_SERVERS:  # startProcess waits for RUNNING (startsecs); wait for the port too
+            self.stack.wait_restarted(name, -1, timeout_s=60)
+
+    def hang_action_servers(self, hung: bool = True) -> None:
+        """Both alive but answering nothing (SIGSTOP), or going again (SIGCONT)."""
+        for name in ACTION_SERVERS:
+            self.stack.kill(name, signal.SIGSTOP if hung else signal.SIGCONT)
 
     def logs(self) -> str:
-        return "\n".join(p.read_text(errors="replace") for p in sorted(self.work.glob("*.log")))
+        return self.stack.logs()
 
 
-def start_balancer(env: dict[str, str], work: Path, port: int, actions: list[Server]) -> Server:
-    upstreams = [arg for server in actions for arg in ("--upstream", server.url)]
-    return _spawn("balancer", [str(BIN / "python"), "-m", "serving.balancer", "--port", str(port),
-                               "--health", "/health", *upstreams], ROOT, env, work / f"balancer-{time.time_ns()}.log",
-                  f"http://127.0.0.1:{port}")
+def _agents_file(folder: Path) -> Path:
+    """Agent accounts with a password of their own: the scaled deployment refuses the demo one."""
+    path = folder / "agents.yml"
+    hashed = hash_password(secrets.token_urlsafe(12))
+    path.write_text(yaml.safe_dump({"agents": [
+        {"username": "xiaowang", "display_name": "小王", "password_hash": hashed},
+        {"username": "xiaoli", "display_name": "小李", "password_hash": hashed},
+    ]}, allow_unicode=True), encoding="utf-8")
+    return path
 
 
-def scaled_env(work: Path, action_port: int, orders_url: str, tracker_db: str) -> dict[str, str]:
+def scaled_settings(work: Path, orders_url: str, tracker_url: str) -> dict[str, str]:
+    """The scaled deployment with every secret set (it makes none up) and its own accounts, demo orders loaded."""
     return {
-        **our_env(work, action_port),
         "TOPUP_DEPLOYMENT": "scaled",
+        "TOPUP_DEMO_ORDERS": "1",
         "TOPUP_DATABASE_URL": orders_url,
-        "TRACKER_DIALECT": "postgresql",
-        "TRACKER_HOST": f"postgresql://postgres@{POSTGRES_HOST}:{POSTGRES_PORT}/{tracker_db}",
-        "TRACKER_DB": tracker_db,
-        # SCALEOUT_LOCK_STORE=redis runs the same tests on Rasa's stock RedisLockStore, for comparison.
-        "LOCK_STORE_TYPE": os.environ.get("SCALEOUT_LOCK_STORE", "rasa_plugins.lock_store.AtomicRedisLockStore"),
-        "LOCK_STORE_DB": REDIS_DB,
+        "TOPUP_TRACKER_URL": tracker_url,
+        "TOPUP_LOCK_STORE_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
         "TOPUP_REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
+        # SCALEOUT_LOCK_STORE=redis-stock runs the same tests on Rasa's stock RedisLockStore, for comparison.
+        "TOPUP_LOCK_STORE": os.environ.get("SCALEOUT_LOCK_STORE", "auto"),
+        "TOPUP_AGENTS_FILE": str(_agents_file(work)),
+        "TOPUP_ACTION_TOKEN": secrets.token_urlsafe(24),
+        "TOPUP_RASA_TOKEN": secrets.token_urlsafe(24),
+        "TOPUP_CONSOLE_SECRET": secrets.token_urlsafe(24),
+        "TOPUP_CUSTOMER_TOKEN_SECRET": secrets.token_urlsafe(24),
+        "TOPUP_CHAT_RATE": "off",
+        "TOPUP_CHAT_IP_RATE": "off",
+        "TOPUP_BUSINESS_HOURS": "00:00-23:59",
         "TOPUP_ACTION_TIMEOUT_SECONDS": "3",
         "TOPUP_OUTBOX_RETRY_SECONDS": "1",
         "TOPUP_DB_CONNECT_TIMEOUT": "2",
@@ -102,34 +125,24 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     with ExitStack() as stack:
         orders_url = stack.enter_context(temporary_postgres_database("so_orders"))
         tracker_url = stack.enter_context(temporary_postgres_database("so_tracker"))
-        orders_db = orders_url.rsplit("/", 1)[1]
         relay = CuttableRelay(POSTGRES_HOST, POSTGRES_PORT)
         stack.callback(relay.cut)
-        action_port = free_port()
-        env = scaled_env(work, action_port, f"postgresql+psycopg2://postgres@127.0.0.1:{relay.port}/{orders_db}",
-                         tracker_url.rsplit("/", 1)[1])
-        subprocess.run([str(BIN / "python"), "-m", "ops.prepare"], cwd=ROOT, env=env, check=True, timeout=120,
-                       stdout=subprocess.DEVNULL)
-        init_db(env)
-        actions = [spawn_actions(env, work, free_port(), f"action_server_{i}") for i in range(2)]
-        for server in actions:
-            stack.callback(server.stop)
-        rasa_ports = [free_port(), free_port()]
-        rasa = [spawn_rasa(env, work, port, f"rasa_{i}") for i, port in enumerate(rasa_ports)]
-        for server in actions:
-            server.wait_ready("/health")
-        balancer = start_balancer(env, work, action_port, actions)
-        for server in rasa:
-            server.wait_ready("/")
-        balancer.wait_ready("/health")
-        cluster = Cluster(work, env, rasa, actions, balancer, action_port, relay, rasa_ports)
-        stack.callback(lambda: [s.stop() for s in cluster.rasa + [cluster.balancer]])
-        yield cluster
+        orders_db = orders_url.rsplit("/", 1)[1]
+        settings = scaled_settings(work, f"postgresql+psycopg2://postgres@127.0.0.1:{relay.port}/{orders_db}",
+                                   tracker_url.replace("postgresql+psycopg2://", "postgresql://"))
+        running = stack.enter_context(Stack.running(work / "state", settings))
+        yield Cluster(running, relay)
 
 
 def agent_online(cluster: Cluster) -> None:
     """An agent has the console open (the handoff reply names the wait only then)."""
-    from topup.db.engine import get_engine
-    from topup.services.console import touch_presence
+    cluster.stack.app.console.touch_presence("xiaowang")
 
-    touch_presence("xiaowang", engine=get_engine(cluster.env["TOPUP_DATABASE_URL"]))
+
+def wait_until(check: object, timeout_s: float = 30, every_s: float = 0.2) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():  # type: ignore[operator]
+            return True
+        time.sleep(every_s)
+    return False

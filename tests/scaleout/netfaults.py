@@ -1,4 +1,4 @@
-"""Network faults on demand: a TCP relay that can be cut and restored, and a server that never answers."""
+"""Network faults on demand: a TCP relay that can be cut and restored (a database gone from the network)."""
 
 from __future__ import annotations
 
@@ -67,30 +67,3 @@ class CuttableRelay:
         for sock in (source, sink):
             with suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-
-
-class BlackHole:
-    """Accepts connections on a port and never answers: a hung action server."""
-
-    def __init__(self, port: int) -> None:
-        self._listener = socket.socket()
-        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._listener.bind(("127.0.0.1", port))
-        self._listener.listen(128)
-        self._held: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                return
-            self._held.append(client)
-
-    def close(self) -> None:
-        with suppress(OSError):
-            self._listener.shutdown(socket.SHUT_RDWR)
-        self._listener.close()
-        for sock in self._held:
-            sock.close()

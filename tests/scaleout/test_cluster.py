@@ -12,7 +12,7 @@ import requests
 from sqlalchemy import select
 
 from tests.scaleout.conftest import Cluster, agent_online, texts
-from topup.db.engine import get_engine, unit_of_work
+from topup.db.engine import unit_of_work
 from topup.db.schema import TicketRow
 
 PATH = ["你好", "话费付了钱一直显示正在充值，怎么回事", "km 2026 1127 004215", "尾号3821", "刷新了还是不行", "没用"]
@@ -51,7 +51,7 @@ def test_one_conversation_alternating_between_servers_reaches_a_handoff(cluster:
         assert user_texts(tracker) == PATH
         assert [bot for _, bot in turns(tracker)] == [[m.get("text") or "" for m in r] for r in raw]
     assert tracker["slots"]["ticket_no"] == ticket_no.group(1)
-    with unit_of_work(get_engine(cluster.env["TOPUP_DATABASE_URL"])) as session:
+    with unit_of_work(cluster.stack.app.engine) as session:
         rows = session.execute(select(TicketRow).where(TicketRow.conversation_id == sender)).scalars().all()
     assert [(r.ticket_no, r.order_no, r.verified) for r in rows] == [(ticket_no.group(1), "KM20261127004215", True)]
 
@@ -63,7 +63,7 @@ def test_fifty_concurrent_messages_through_both_servers_each_processed_once_in_o
     def send(i: int) -> tuple[int, int, list[dict], float]:
         time.sleep(i * 0.03)  # all in flight together: each turn takes longer than the gap
         started = time.monotonic()
-        answer = requests.post(f"{cluster.rasa[i % 2].url}/webhooks/rest/webhook",
+        answer = requests.post(f"{cluster.rasa_url(i % 2)}/webhooks/rest/webhook",
                                json={"sender": sender, "message": messages[i]}, timeout=180)
         return i, answer.status_code, answer.json() if answer.ok else [], time.monotonic() - started
 
@@ -83,7 +83,6 @@ def test_fifty_concurrent_messages_through_both_servers_each_processed_once_in_o
                "http_errors": sum(s != 200 for s in statuses),
                "slowest_reply_s": round(max(r[3] for r in results), 2)}
     print("burst figures:", json.dumps(figures))
-    (cluster.work / "burst.json").write_text(json.dumps(figures))
     assert (lost, duplicated, lock_errors) == ([], [], 0), figures
     assert len(seen) == BURST
 

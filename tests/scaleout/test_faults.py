@@ -11,11 +11,10 @@ import pytest
 from sqlalchemy import select, text
 
 from tests.scaleout.conftest import Cluster, agent_online, texts
-from tests.scaleout.netfaults import BlackHole
-from topup.db.engine import get_engine, unit_of_work
+from topup.db.engine import make_engine, unit_of_work
 from topup.db.schema import TicketRow
 from topup.model import Complaint
-from topup.services.handoff import HandoffRequest, hand_off
+from topup.services.handoff import HandoffRequest
 
 APOLOGY = "订单系统这会儿查不了"
 COMPLAINT = "充了Q币扣钱了没到账 KM20261127003390"
@@ -28,27 +27,27 @@ def timed_say(cluster: Cluster, server: int, sender: str, message: str) -> tuple
 
 
 def test_action_servers_down_then_hung_get_an_apology_and_the_offer_of_a_person(cluster: Cluster) -> None:
-    timeout = float(cluster.env["TOPUP_ACTION_TIMEOUT_SECONDS"])
+    timeout = cluster.stack.settings.action_timeout_seconds
     figures: dict[str, float] = {}
-    cluster.stop_balancer()  # nothing listens where Rasa sends custom actions
+    cluster.stop_action_servers()  # nginx has nobody to pass custom actions to
     try:
         reply, figures["down_s"] = timed_say(cluster, 0, f"so-down-{time.time_ns()}", COMPLAINT)
         assert APOLOGY in reply and "转人工" in reply, reply
         assert figures["down_s"] < 3, figures
-
-        hole = BlackHole(cluster.action_port)  # a server that accepts and never answers
-        try:
-            sender = f"so-hung-{time.time_ns()}"
-            reply, figures["hung_s"] = timed_say(cluster, 1, sender, COMPLAINT)
-            assert APOLOGY in reply and "转人工" in reply, reply
-            assert timeout <= figures["hung_s"] < timeout + 5, figures
-            tracker = cluster.tracker(sender, 1)
-            assert tracker["slots"]["awaiting"] == "offer_human"
-            assert tracker["latest_action_name"] == "action_listen"
-        finally:
-            hole.close()
     finally:
-        cluster.start_balancer()
+        cluster.start_action_servers()
+    cluster.hang_action_servers()  # both alive, answering nothing
+    try:
+        sender = f"so-hung-{time.time_ns()}"
+        reply, figures["hung_s"] = timed_say(cluster, 1, sender, COMPLAINT)
+        assert APOLOGY in reply and "转人工" in reply, reply
+        assert timeout <= figures["hung_s"] < timeout + 1, figures
+        tracker = cluster.tracker(sender, 1)
+        assert tracker["slots"]["awaiting"] == "offer_human"
+        assert tracker["slots"]["order_id"] == "KM20261127003390"  # what the customer gave is kept
+        assert tracker["latest_action_name"] == "action_listen"
+    finally:
+        cluster.hang_action_servers(False)
     print("apology figures:", json.dumps(figures))
 
     # Back: the very next lookup in the conversation that was hung works.
@@ -61,14 +60,14 @@ def test_database_down_during_handoff_keeps_the_ticket_and_delivers_it_once_back
     agent_online(cluster)
     assert "后 4 位" in texts(cluster.say(0, sender, "话费付了钱一直显示正在充值 KM20261127004215"))
     assert "中国移动话费" in texts(cluster.say(1, sender, "3821"))
-    engine = get_engine(cluster.env["TOPUP_DATABASE_URL"])
+    engine = make_engine(cluster.stack.database_url)
 
     cluster.orders_relay.cut()
     try:
         reply = texts(cluster.say(0, sender, "转人工"))
         assert "连不上" in reply and "自动转给客服" in reply, reply
         assert "工单号" not in reply  # no number is promised that does not exist yet
-        queued = list((cluster.work / "outbox").glob("handoff-*.json"))
+        queued = list(cluster.outbox.glob("handoff-*.json"))
         assert len(queued) == 1
     finally:
         cluster.orders_relay.restore()
@@ -88,12 +87,14 @@ def test_database_down_during_handoff_keeps_the_ticket_and_delivers_it_once_back
     with unit_of_work(engine) as session:
         again = session.execute(select(TicketRow.ticket_no).where(TicketRow.conversation_id == sender)).scalars().all()
     assert again == [ticket.ticket_no]
-    assert not list((cluster.work / "outbox").glob("handoff-*.json"))
+    assert not list(cluster.outbox.glob("handoff-*.json"))
+    engine.dispose()
 
 
 @pytest.mark.parametrize("order_no", ["KM20261127004215", None])
 def test_concurrent_handoffs_for_one_case_make_one_ticket_on_postgresql(cluster: Cluster, order_no: str | None) -> None:
-    engine = get_engine(cluster.env["TOPUP_DATABASE_URL"])
+    handoffs = cluster.stack.app.handoffs
+    engine = handoffs.engine
     sender = f"so-race-{time.time_ns()}"
     request = HandoffRequest(sender, order_no, False, Complaint.RECHARGE_STUCK, "一直在充值", "customer_request")
     barrier, results, errors = threading.Barrier(12), [], []
@@ -101,7 +102,7 @@ def test_concurrent_handoffs_for_one_case_make_one_ticket_on_postgresql(cluster:
     def race() -> None:
         barrier.wait()
         try:
-            results.append(hand_off(request, engine=engine).ticket_no)
+            results.append(handoffs.hand_off(request).ticket_no)
         except Exception as error:  # noqa: BLE001 - collected and asserted below
             errors.append(error)
 
@@ -128,9 +129,8 @@ def test_a_typed_card_number_is_found_in_no_log_and_no_table(cluster: Cluster) -
     cluster.say(0, sender, f"我的卡是 {card[:4]} {card[4:8]} {card[8:12]} {card[12:16]} {card[16:]} 转人工")
     time.sleep(1)
     assert card not in cluster.logs() and phone not in cluster.logs()
-    for url in (cluster.env["TOPUP_DATABASE_URL"], f"postgresql+psycopg2://postgres@127.0.0.1:5432/"
-                f"{cluster.env['TRACKER_DB']}"):
-        engine = get_engine(url)
+    for url in (cluster.stack.database_url, cluster.stack.settings.tracker_url):
+        engine = make_engine(url)
         with engine.connect() as connection:
             tables = connection.execute(text(
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")).scalars().all()
@@ -138,3 +138,4 @@ def test_a_typed_card_number_is_found_in_no_log_and_no_table(cluster: Cluster) -
                 dump = "\n".join(str(tuple(row)) for row in connection.execute(text(f'SELECT * FROM "{table}"')))
                 assert card not in dump.replace(" ", ""), table
                 assert phone not in dump, table
+        engine.dispose()

@@ -1,5 +1,5 @@
 """A customer's browser on one Rasa server, an agent's reply arriving through the other (the console reaches Rasa
-through the balancer): the message still reaches the browser, through the socket.io message queue in Redis."""
+through nginx): the message still reaches the browser, through the socket.io message queue in Redis."""
 
 from __future__ import annotations
 
@@ -25,17 +25,17 @@ async def _customer_and_agent(cluster: Cluster, session_id: str) -> tuple[list[d
         confirmed.set()
 
     # Long-polling: the socket.io client's WebSocket transport needs a newer aiohttp than Rasa 3.6 allows.
-    await client.connect(cluster.rasa[0].url, transports=["polling"], socketio_path="/socket.io")
+    await client.connect(cluster.rasa_url(0), transports=["polling"], socketio_path="/socket.io")
     try:
         await client.emit("session_request", {"session_id": session_id})
         await asyncio.wait_for(confirmed.wait(), 20)
         await client.emit("user_uttered", {"message": "你好", "session_id": session_id})
         greeting = await asyncio.wait_for(received.get(), 60)
 
-        params = {"output_channel": "latest", "token": cluster.env["RASA_TOKEN"]}
+        params = {"output_channel": "latest", "token": cluster.rasa_token}
         async with aiohttp.ClientSession() as http:
             # Rasa sends replies while it works and stores the turn after: wait until the other server sees it.
-            tracker_url = f"{cluster.rasa[1].url}/conversations/{session_id}/tracker"
+            tracker_url = f"{cluster.rasa_url(1)}/conversations/{session_id}/tracker"
             for _ in range(100):
                 async with http.get(tracker_url, params={"token": params["token"]}) as answer:
                     events = (await answer.json()).get("events") or []
@@ -43,7 +43,7 @@ async def _customer_and_agent(cluster: Cluster, session_id: str) -> tuple[list[d
                     break
                 await asyncio.sleep(0.1)
             started = time.monotonic()
-            url = f"{cluster.rasa[1].url}/conversations/{session_id}/execute"
+            url = f"{cluster.rasa_url(1)}/conversations/{session_id}/execute"
             async with http.post(url, params=params, json={"name": "utter_offer_human"}) as answer:
                 assert answer.status == 200, await answer.text()
         relayed = await asyncio.wait_for(received.get(), 10)

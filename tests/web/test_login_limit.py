@@ -9,13 +9,12 @@ from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from web.settings import Settings
 
+from tests.appkit import make_app
 from topup import ratelimit
-from topup.db.engine import get_engine
 from web import auth
 from web.app import create_app
-from web.auth import LOGIN_LIMITER
+from web.context import TOPUP
 
 AGENT, PASSWORD = "xiaowang", "demo-agent-pass"
 Client = Callable[..., TestClient]
@@ -23,22 +22,15 @@ Client = Callable[..., TestClient]
 
 @pytest.fixture
 async def console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Callable]:
-    """console(rate) -> a test client for the web app built with TOPUP_LOGIN_RATE=rate."""
-    monkeypatch.setenv("TOPUP_DATABASE_URL", f"sqlite:///{tmp_path}/topup.db")
-    monkeypatch.setenv("TOPUP_CONSOLE_SECRET", "test-secret-" + "x" * 40)
-    monkeypatch.delenv("TOPUP_REDIS_URL", raising=False)
-    monkeypatch.setattr(ratelimit, "_shared", {})  # counts are per process: start each test from none
-    monkeypatch.setattr(auth, "_limited_logged", ratelimit.OncePer())
-    get_engine.cache_clear()
+    """console(rate) -> a test client for the web app of an application object with TOPUP_LOGIN_RATE=rate."""
+    monkeypatch.setattr(auth, "_limited_logged", ratelimit.OncePer())  # one log line per window: start from none
     clients: list[TestClient] = []
 
     async def make(rate: str | None = None) -> TestClient:
-        if rate is None:
-            monkeypatch.delenv("TOPUP_LOGIN_RATE", raising=False)
-        else:
-            monkeypatch.setenv("TOPUP_LOGIN_RATE", rate)
-        settings = Settings("127.0.0.1", 0, "http://127.0.0.1:9", None, None)
-        client = TestClient(TestServer(create_app(settings)))
+        # Each application object counts in a memory backend of its own (no TOPUP_REDIS_URL): every test starts
+        # from no attempts. The Rasa URL points nowhere; signing in never calls Rasa.
+        env = {"TOPUP_RASA_URL": "http://127.0.0.1:9"} | ({} if rate is None else {"TOPUP_LOGIN_RATE": rate})
+        client = TestClient(TestServer(create_app(make_app(tmp_path / f"app{len(clients)}", **env))))
         await client.start_server()
         clients.append(client)
         return client
@@ -46,7 +38,7 @@ async def console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncItera
     yield make
     for client in clients:
         await client.close()
-    get_engine.cache_clear()
+        client.server.app[TOPUP].close()
 
 
 async def login(client: TestClient, password: str, username: str = AGENT) -> tuple[int, dict, dict]:
@@ -56,7 +48,7 @@ async def login(client: TestClient, password: str, username: str = AGENT) -> tup
 
 async def test_default_limit_is_five_attempts_in_five_minutes(console: Callable) -> None:
     client = await console()
-    limiter = client.server.app[LOGIN_LIMITER]
+    limiter = client.server.app[TOPUP].limits.login
     assert str(limiter.rate) == "5/300"
 
 
