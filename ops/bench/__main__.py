@@ -66,7 +66,7 @@ def _loadavg() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def _load_runs(stack: servers.Stack, paths: tuple[load.Journey, ...], plan: Plan, prefix: str) -> list[dict]:
+def _load_runs(stack: servers.Measured, paths: tuple[load.Journey, ...], plan: Plan, prefix: str) -> list[dict]:
     """Warm up, then the paced runs and the saturation run, with each process's RSS after each run."""
     load.warm_up(stack.rasa_url, paths, f"{prefix}-{stack.label}")
     runs = [(f"paced_{n}", n, plan.pause_s) for n in plan.customers]

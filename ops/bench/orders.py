@@ -18,11 +18,11 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from ops.bench.stats import summary_ms
-from topup.clock import utcnow
-from topup.db.engine import get_engine
+from topup.clock import Clock, utcnow
+from topup.db.engine import make_engine
 from topup.db.schema import Base
 from topup.model import Complaint
-from topup.services.lookup import look_up
+from topup.services.lookup import LookupService
 
 PG_ADMIN = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "postgres"}
 ORDERS_PER_DAY = 20_000
@@ -139,16 +139,17 @@ def fill_postgres(engine: Engine, count: int) -> None:
 
 
 def time_lookups(engine: Engine, count: int, samples: int, seed: int = 11) -> dict:
-    """look_up() exactly as the action server calls it, for random existing orders with the right phone tail."""
+    """The lookup exactly as the action server calls it, for random existing orders with the right phone tail."""
+    lookups = LookupService(engine, Clock())
     rng = random.Random(seed)
     cases = [order_key(i) for i in rng.sample(range(count), min(samples, count))]
     cases = [(order_no, phone[-4:]) for order_no, phone in cases]
     for order_no, tail in cases[:20]:  # warm the pool and the page cache
-        look_up(order_no, tail, Complaint.RECHARGE_STUCK, engine=engine)
+        lookups.look_up(order_no, tail, Complaint.RECHARGE_STUCK)
     latencies, unverified = [], 0
     for order_no, tail in cases:
         started = time.perf_counter()
-        result = look_up(order_no, tail, Complaint.RECHARGE_STUCK, engine=engine)
+        result = lookups.look_up(order_no, tail, Complaint.RECHARGE_STUCK)
         latencies.append(time.perf_counter() - started)
         unverified += not result.verified
     return {**summary_ms(latencies), "unverified": unverified}
@@ -165,7 +166,7 @@ def _measure(engine: Engine, fill: Callable[[Engine, int], None], count: int, sa
 def bench_sqlite(work: Path, count: int, samples: int) -> dict:
     path = work / "orders-bench.db"
     path.unlink(missing_ok=True)
-    engine = get_engine(f"sqlite:///{path}")
+    engine = make_engine(f"sqlite:///{path}")
     try:
         return _measure(engine, fill_sqlite, count, samples)
     finally:
@@ -197,7 +198,7 @@ def _pg_database() -> Iterator[str]:
 
 def bench_postgres(count: int, samples: int) -> dict:
     with _pg_database() as url:
-        engine = get_engine(url)
+        engine = make_engine(url)
         try:
             return _measure(engine, fill_postgres, count, samples)
         finally:

@@ -87,8 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="topup-profile-"))
     with servers.ours(work) as stack:
         load.warm_up(stack.rasa_url, load.OUR_PATHS, "profile-warm")
-        recorders = {name: record(proc.proc.pid, args.seconds, work / f"{name}.raw")
-                     for name, proc in (("rasa", stack.rasa), ("actions", stack.actions))}
+        recorders = {name: record(stack.pids[process], args.seconds, work / f"{name}.raw")
+                     for name, process in (("rasa", "rasa_server"), ("actions", "action_server"))}
         time.sleep(1)
         result: dict = {}
         runner = threading.Thread(target=lambda: result.update(run=load.run_load(

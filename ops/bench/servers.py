@@ -1,4 +1,5 @@
-"""Start and stop the servers under test: ours (as the run command does, on temporary databases) and the stock bot.
+"""The servers under test: ours, started by the run command's launcher (ops/launcher) on a temporary state folder,
+and the stock `rasa init` bot.
 
 Everything binds to 127.0.0.1 on free ports with its own databases, so a benchmark never touches `make run`'s
 data and can run next to it.
@@ -7,7 +8,6 @@ data and can run next to it.
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import socket
 import subprocess
@@ -16,11 +16,12 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-MODEL = ROOT / "models" / "topup.tar.gz"
+from ops.launcher.stack import Stack
+from topup.settings import MODEL, ROOT
+
 BIN = Path(sys.executable).parent
 START_TIMEOUT_S = 300
 STOP_TIMEOUT_S = 20
@@ -127,27 +128,21 @@ class Server:
 
 
 @dataclass
-class Stack:
-    """A running assistant: the Rasa server and, for ours, the action server."""
+class Measured:
+    """A running assistant as the benchmark sees it: where to send messages, and whose memory to read."""
 
     label: str
-    rasa: Server
-    actions: Server | None = None
-    env: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def rasa_url(self) -> str:
-        return self.rasa.url
+    rasa_url: str
+    pids: dict[str, int]  # name -> pid of the process (the tree under it is counted too)
+    token: str | None = None
 
     @property
     def token_query(self) -> str:
         """`?token=...` for Rasa's HTTP API when the server was started with --auth-token, else ''."""
-        token = self.env.get("RASA_TOKEN")
-        return f"?token={token}" if token else ""
+        return f"?token={self.token}" if self.token else ""
 
     def rss(self) -> dict[str, dict[str, float]]:
-        servers = [self.rasa] + ([self.actions] if self.actions else [])
-        return {s.name: rss_mb(s.proc.pid) for s in servers}
+        return {name: rss_mb(pid) for name, pid in self.pids.items()}
 
 
 def _spawn(name: str, args: list[str], cwd: Path, env: dict[str, str], log: Path, url: str) -> Server:
@@ -163,44 +158,9 @@ def ensure_model() -> Path:
     return MODEL
 
 
-def our_env(work: Path, action_port: int) -> dict[str, str]:
-    """The embedded default on databases in `work`, with fresh secrets and the per-client chat limits off
-    (load from one address and 50 messages at one conversation are the point of the callers)."""
-    return {
-        **base_env(),
-        "TOPUP_DATABASE_URL": f"sqlite:///{work / 'topup.db'}",
-        "TRACKER_DIALECT": "sqlite",
-        "TRACKER_HOST": "",
-        "TRACKER_DB": str(work / "tracker.db"),
-        "LOCK_STORE_TYPE": "in_memory",
-        "LOCK_STORE_HOST": "127.0.0.1",
-        "LOCK_STORE_PORT": "6379",
-        "LOCK_STORE_DB": "1",
-        "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",
-        "TOPUP_ACTION_TOKEN": secrets.token_hex(16),
-        "RASA_TOKEN": secrets.token_hex(16),
-        "TOPUP_OUTBOX_DIR": str(work / "outbox"),
-        "TOPUP_CHAT_RATE": "off",
-        "TOPUP_CHAT_IP_RATE": "off",
-        "TOPUP_BUSINESS_HOURS": "00:00-23:59",  # the handoff reply must not depend on the clock
-    }
-
-
-def spawn_actions(env: dict[str, str], work: Path, port: int, name: str = "action_server") -> Server:
-    return _spawn(name, [str(BIN / "python"), "-m", "rasa_plugins.action_server", "--port", str(port)], ROOT, env,
-                  work / f"{name}.log", f"http://127.0.0.1:{port}")
-
-
-def spawn_rasa(env: dict[str, str], work: Path, port: int, name: str = "rasa_server") -> Server:
-    return _spawn(name, [str(BIN / "python"), "-m", "rasa_plugins.rasa_server", "run", "--enable-api", "--auth-token",
-                         env["RASA_TOKEN"], "-i", "127.0.0.1", "--port", str(port), "--model", str(ensure_model()),
-                         "--endpoints", "endpoints.yml", "--credentials", "credentials.yml", "--cors", "*"],
-                  ROOT, env, work / f"{name}.log", f"http://127.0.0.1:{port}")
-
-
-def init_db(env: dict[str, str]) -> None:
-    subprocess.run([str(BIN / "python"), "-m", "topup.cli", "init-db", "--demo"], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL, timeout=120)
+# Load from one address and 50 messages at one conversation are the point: the per-client chat limits are off.
+# Agents are on duty whatever the hour, so the handoff reply does not depend on the clock.
+LOAD_SETTINGS = {"TOPUP_CHAT_RATE": "off", "TOPUP_CHAT_IP_RATE": "off", "TOPUP_BUSINESS_HOURS": "00:00-23:59"}
 
 
 def redis_reachable() -> bool:
@@ -212,29 +172,18 @@ def redis_reachable() -> bool:
 
 
 @contextmanager
-def ours(work: Path, workers: int = 1) -> Iterator[Stack]:
-    """Action server + Rasa on the trained model, SQLite orders/tickets/tracker in `work` (the embedded default).
+def ours(work: Path, workers: int = 1) -> Iterator[Measured]:
+    """The assistant exactly as `make run` starts it (the launcher, supervisord, SQLite in `work`).
     With workers > 1: that many Sanic workers in the Rasa server, locking conversations through Redis (Rasa
     allows several workers only with a shared lock store), as `TOPUP_RASA_WORKERS=2 make run-scaled` does."""
-    work.mkdir(parents=True, exist_ok=True)
-    rasa_port, action_port = free_port(), free_port()
-    env = our_env(work, action_port)
+    ensure_model()
+    settings = dict(LOAD_SETTINGS)
     if workers > 1:
-        env.update(SANIC_WORKERS=str(workers), LOCK_STORE_TYPE="rasa_plugins.lock_store.AtomicRedisLockStore",
-                   LOCK_STORE_DB="4", TOPUP_REDIS_URL="redis://127.0.0.1:6379/4")
-    init_db(env)
-    servers: list[Server] = []
-    try:
-        actions = spawn_actions(env, work, action_port)
-        servers.append(actions)
-        rasa = spawn_rasa(env, work, rasa_port)
-        servers.append(rasa)
-        actions.wait_ready("/health")
-        rasa.wait_ready("/status?token=" + env["RASA_TOKEN"])
-        yield Stack("ours" if workers == 1 else "workers", rasa, actions, env)
-    finally:
-        for server in servers:
-            server.stop()
+        settings.update(TOPUP_RASA_WORKERS=str(workers), TOPUP_LOCK_STORE_URL="redis://127.0.0.1:6379/4",
+                        TOPUP_REDIS_URL="redis://127.0.0.1:6379/4")
+    with Stack.running(work, settings) as stack:
+        pids = {"rasa_server": stack.pid("rasa"), "action_server": stack.pid("actions")}
+        yield Measured("ours" if workers == 1 else "workers", stack.rasa_url, pids, stack.rasa_token)
 
 
 def init_stock(work: Path) -> tuple[Path, float]:
@@ -252,7 +201,7 @@ def init_stock(work: Path) -> tuple[Path, float]:
 
 
 @contextmanager
-def stock(project: Path, work: Path) -> Iterator[Stack]:
+def stock(project: Path, work: Path) -> Iterator[Measured]:
     """The stock bot as created: its own endpoints (in-memory tracker store, no action server)."""
     port = free_port()
     server = _spawn("rasa_server", [str(BIN / "rasa"), "run", "--enable-api", "--port", str(port), "--model",
@@ -260,6 +209,6 @@ def stock(project: Path, work: Path) -> Iterator[Stack]:
                     f"http://127.0.0.1:{port}")
     try:
         server.wait_ready("/status")
-        yield Stack("stock", server)
+        yield Measured("stock", server.url, {"rasa_server": server.proc.pid})
     finally:
         server.stop()

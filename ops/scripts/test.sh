@@ -8,7 +8,10 @@ if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "no
   echo "Installing Chromium and CJK fonts from Debian..."
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
 fi
+# The scale-out tests run the scaled deployment behind nginx, as `make run-scaled` does.
+bash ops/scripts/install-nginx.sh
 . ops/scripts/env.sh
+mkdir -p var
 bash ops/scripts/train.sh >var/train.log 2>&1 || { tail -n 40 var/train.log; exit 1; }
 
 echo "== ruff"

@@ -33,10 +33,18 @@ from rasa.shared.core.slots import Slot
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from rasa_plugins.windowed_rules import WindowedRulePolicy, recent_states
+from tests.appkit import make_settings
 from tests.dialogue.conversations import story_trackers
+from topup import settings as topup_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "topup.tar.gz"
+
+
+@pytest.fixture(autouse=True)
+def _settings(tmp_path: Path) -> None:
+    """The policy reads topup.settings.current() (how many replays to keep): the defaults unless a test says."""
+    topup_settings.install(make_settings(tmp_path))
 
 
 @pytest.fixture(scope="module")
@@ -221,9 +229,9 @@ def test_random_conversations_predict_the_same(trained) -> None:  # noqa: ANN001
     check()
 
 
-def test_only_the_most_recent_conversations_keep_a_replay(trained, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_only_the_most_recent_conversations_keep_a_replay(trained, tmp_path: Path) -> None:  # noqa: ANN001
     windowed, stock, domain = trained
-    monkeypatch.setenv("TOPUP_RULE_REPLAYS", "2")
+    topup_settings.install(make_settings(tmp_path, TOPUP_RULE_REPLAYS="2"))
     stories = story_trackers(domain, ROOT / "tests")[:3]
     for tracker in stories:
         _same_prediction(windowed, stock, _tracker(f"lru-{tracker.sender_id}", list(tracker.events), domain), domain)

@@ -87,7 +87,6 @@ def test_shipped_config_is_the_one_evaluated_as_chosen() -> None:
     shipped = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))["pipeline"]
     from ops.nlu_eval.compare import CHOSEN
 
-    evaluated = yaml.safe_load((ROOT / "nlu_eval" / "configs" / f"{CHOSEN}.yml").read_text(encoding="utf-8"))[
-        "pipeline"
-    ]
+    chosen = ROOT / "ops" / "nlu_eval" / "configs" / f"{CHOSEN}.yml"
+    evaluated = yaml.safe_load(chosen.read_text(encoding="utf-8"))["pipeline"]
     assert shipped == evaluated

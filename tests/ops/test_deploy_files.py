@@ -1,28 +1,39 @@
-"""The container topology (ops/deploy/) says what docs/DEPLOYMENT.md and the run command do."""
+"""The container topology (ops/deploy/) says what docs/DEPLOYMENT.md and the launcher do, with the same settings."""
 
 from __future__ import annotations
 
 import importlib.util
 import re
-from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-COMPOSE = yaml.safe_load((ROOT / "deploy" / "docker-compose.yml").read_text())
-NGINX = (ROOT / "deploy" / "nginx.conf").read_text()
+from ops.launcher import nginx
+from topup.settings import ROOT, specs
+
+DEPLOY = ROOT / "ops" / "deploy"
+COMPOSE = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())
+NGINX = (DEPLOY / "nginx" / "nginx.conf").read_text()
+SETTINGS = {spec.env for _, spec in specs()}
 
 
 def test_every_process_of_the_scaled_topology_is_a_service() -> None:
     assert {"postgres", "redis", "prepare", "rasa", "actions", "web", "balancer"} <= set(COMPOSE["services"])
 
 
-def test_every_setting_endpoints_yml_expands_is_given_to_the_servers() -> None:
-    wanted = set(re.findall(r"\$\{(\w+)\}", (ROOT / "endpoints.yml").read_text()))
-    for service in ("rasa", "actions", "web"):
-        given = set(COMPOSE["services"][service]["environment"])
-        assert wanted <= given, (service, wanted - given)
-    assert COMPOSE["services"]["rasa"]["environment"]["LOCK_STORE_TYPE"] == "rasa_plugins.lock_store.AtomicRedisLockStore"
+def test_the_servers_get_only_real_settings_and_every_secret() -> None:
+    for service in ("prepare", "rasa", "actions", "web"):
+        given = set(COMPOSE["services"][service]["environment"]) - {"SANIC_PROXIES_COUNT"}
+        assert given <= SETTINGS, (service, given - SETTINGS)  # no stale or misspelt variable
+        assert {"TOPUP_ACTION_TOKEN", "TOPUP_RASA_TOKEN", "TOPUP_CONSOLE_SECRET",
+                "TOPUP_CUSTOMER_TOKEN_SECRET"} <= given
+        assert COMPOSE["services"][service]["environment"]["TOPUP_DEPLOYMENT"] == "scaled"
+    assert "TOPUP_DEPLOYMENT=scaled" in (DEPLOY / "Dockerfile").read_text()
+
+
+def test_no_secret_value_is_written_in_the_deployment_files() -> None:
+    for name, value in COMPOSE["x-app"]["environment"].items():
+        if name.endswith(("TOKEN", "SECRET")):
+            assert re.fullmatch(r"\$\{\w+:\?[^}]+\}", value), (name, value)  # required from the operator's env file
 
 
 def test_commands_start_modules_that_exist() -> None:
@@ -30,13 +41,17 @@ def test_commands_start_modules_that_exist() -> None:
         command = COMPOSE["services"][service]["command"]
         for module in re.findall(r"python -m ([\w.]+)", command):
             assert importlib.util.find_spec(module) is not None, (service, module)
-    assert "--auth-token" in COMPOSE["services"]["rasa"]["command"]
 
 
 def test_only_the_balancer_publishes_ports_and_the_action_servers_stay_private() -> None:
     published = {name for name, service in COMPOSE["services"].items() if service.get("ports")}
     assert published == {"balancer"}
     assert not any(p.startswith("5055") for p in COMPOSE["services"]["balancer"]["ports"])
+
+
+def test_the_containers_nginx_conf_is_the_shared_template_rendered() -> None:
+    assert NGINX == nginx.docker_conf(), "stale: python -m ops.launcher nginx-docker > ops/deploy/nginx/nginx.conf"
+    assert "./nginx/nginx.conf:/etc/nginx/nginx.conf:ro" in COMPOSE["services"]["balancer"]["volumes"]
 
 
 def test_nginx_keeps_socketio_sessions_on_one_rasa_server_and_proxies_websockets() -> None:

@@ -1,0 +1,125 @@
+"""The launcher's parts without the model: supervisord's restarts and backoff with real processes, what the
+launcher refuses before it starts anything, and nginx's configuration as nginx itself reads it."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from ops.launcher import nginx
+from ops.launcher.plan import Program, plan
+from ops.launcher.stack import clean_environment, pick_ports
+from ops.launcher.supervisor import START_RETRIES, Supervisor
+from tests.appkit import make_settings
+from topup.settings import ROOT
+
+
+def _spawns(log: str, name: str) -> list[datetime]:
+    return [datetime.strptime(m, "%Y-%m-%d %H:%M:%S,%f")
+            for m in re.findall(rf"^(\S+ \S+) INFO spawned: '{name}'", log, re.M)]
+
+
+def test_a_process_that_keeps_dying_is_restarted_with_growing_pauses_while_the_others_keep_running(
+    tmp_path: Path,
+) -> None:
+    crashing = Program("crashing", [sys.executable, "-c", "import sys; print('boom', flush=True); sys.exit(3)"],
+                       0, "/")  # dies within its first 3 seconds, every time: a failed start
+    steady = Program("steady", [sys.executable, "-c", "import time; time.sleep(600)"], 0, "/", start_seconds=1)
+    supervisor = Supervisor(tmp_path)
+    supervisor.write_conf([crashing, steady])
+    supervisor.start(clean_environment())
+    try:
+        supervisor.wait_listening()
+        deadline = time.monotonic() + 30
+        while len(_spawns(supervisor.log.read_text(), "crashing")) < 5 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        log = supervisor.log.read_text()
+        spawns = _spawns(log, "crashing")
+        assert len(spawns) >= 5, log
+        gaps = [(b - a).total_seconds() for a, b in zip(spawns, spawns[1:], strict=False)]
+        # One more second of pause after each failed start (supervisord notices an exit within about a second):
+        # backoff, not a tight loop.
+        assert all(later >= earlier - 0.5 for earlier, later in zip(gaps, gaps[1:], strict=False)), gaps
+        assert gaps[-1] >= gaps[0] + 1.5, gaps
+        assert "exited: crashing (exit status 3; not expected)" in log
+        processes = supervisor.processes()
+        assert processes["steady"]["statename"] == "RUNNING"  # the others keep serving
+        assert processes["crashing"]["statename"] in ("BACKOFF", "STARTING")
+        assert "boom" in (tmp_path / "log" / "crashing.log").read_text()  # each process has its own log
+    finally:
+        supervisor.stop()
+    assert supervisor.process is not None and supervisor.process.returncode is not None
+
+
+def test_the_run_commands_processes_are_supervised_with_restarts_and_group_stops(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    supervisor = Supervisor(tmp_path)
+    conf = supervisor.write_conf(plan(settings)).read_text()
+    assert re.findall(r"^\[program:(\S+)\]", conf, re.M) == ["actions", "rasa", "web"]
+    assert conf.count("autorestart=true") == 3 and conf.count(f"startretries={START_RETRIES}") == 3
+    assert conf.count("stopasgroup=true") == 3 and conf.count("killasgroup=true") == 3
+    assert settings.action_token not in conf and settings.rasa_token not in conf  # secrets stay out of files
+
+
+def _run(env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ops.launcher", "run"], cwd=ROOT, env={**clean_environment(), **env},
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_invalid_settings_stop_the_start_before_anything_runs(tmp_path: Path) -> None:
+    result = _run({"TOPUP_STATE_DIR": str(tmp_path), "TOPUP_CHAT_RATE": "abc", "TOPUP_ACTION_TIMEOUT_SECONDS": "-1"})
+    assert result.returncode == 2
+    assert "TOPUP_CHAT_RATE=abc: expected count/seconds" in result.stderr
+    assert "TOPUP_ACTION_TIMEOUT_SECONDS=-1: expected a number greater than 0" in result.stderr
+    assert not (tmp_path / "supervisord.conf").exists()
+
+
+def test_the_scaled_deployment_refuses_to_start_without_its_secrets(tmp_path: Path) -> None:
+    result = _run({"TOPUP_STATE_DIR": str(tmp_path), "TOPUP_DEPLOYMENT": "scaled"})
+    assert result.returncode == 2
+    for name in ("TOPUP_ACTION_TOKEN", "TOPUP_RASA_TOKEN", "TOPUP_CONSOLE_SECRET", "TOPUP_CUSTOMER_TOKEN_SECRET"):
+        assert f"{name} is not set" in result.stderr
+    assert "TOPUP_AGENTS_FILE" in result.stderr and "demo password" in result.stderr
+    assert not (tmp_path / "secrets.env").exists() and not (tmp_path / "supervisord.conf").exists()
+
+
+def test_a_port_in_use_is_named_before_anything_starts(tmp_path: Path) -> None:
+    ports = pick_ports()
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", int(ports["TOPUP_WEB_PORT"])))
+        busy.listen()
+        result = _run({"TOPUP_STATE_DIR": str(tmp_path), **ports})
+    assert result.returncode == 2
+    assert f"port(s) {ports['TOPUP_WEB_PORT']} already in use" in result.stderr
+    assert not (tmp_path / "supervisord.conf").exists()
+
+
+@pytest.mark.skipif(os.environ.get("TOPUP_REQUIRE_SERVICES") != "1" and not shutil.which("nginx"),
+                    reason="nginx is installed by the test command")
+def test_nginx_accepts_the_configuration_the_launcher_writes(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, TOPUP_DEPLOYMENT="scaled", TOPUP_AGENTS_FILE=str(_agents(tmp_path)),
+                             **{name: "x" * 20 for name in ("TOPUP_ACTION_TOKEN", "TOPUP_RASA_TOKEN",
+                                                            "TOPUP_CONSOLE_SECRET", "TOPUP_CUSTOMER_TOKEN_SECRET")})
+    programs = plan(settings)
+    conf = nginx.write_local(settings, programs)
+    binary = programs[-1].command[0]
+    result = subprocess.run([binary, "-t", "-p", str(conf.parent), "-c", str(conf)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "ip_hash" in conf.read_text() and f"listen 127.0.0.1:{settings.rasa_port}" in conf.read_text()
+
+
+def _agents(folder: Path) -> Path:
+    from topup.agents import hash_password
+
+    path = folder / "agents.yml"
+    path.write_text(f"agents:\n- username: a\n  password_hash: {hash_password('not-the-demo-one')}\n")
+    return path
