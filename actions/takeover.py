@@ -10,7 +10,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import TopupAction, branch, latest_entity, off_loop
+from actions.base import TopupAction, branch, latest_entity, within_turn
 
 logger = logging.getLogger(__name__)
 _CN_RATING = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "满": 5}
@@ -40,7 +40,7 @@ class ActionAgentJoined(TopupAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         try:
-            ticket = await off_loop(self.app.console.active_takeover, tracker.sender_id)
+            ticket = await within_turn(self.app, self.app.console.active_takeover, tracker.sender_id)
         except Exception:
             logger.exception("takeover lookup failed for %s", tracker.sender_id)
             ticket = None
@@ -58,7 +58,7 @@ class ActionRelayToAgent(TopupAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         try:
-            relayed = await off_loop(self.app.console.relay_customer_message, tracker.sender_id,
+            relayed = await within_turn(self.app, self.app.console.relay_customer_message, tracker.sender_id,
                                      _original_text(tracker))
         except Exception:
             logger.exception("relay to agent failed for %s", tracker.sender_id)
@@ -77,7 +77,7 @@ class ActionDeliverAgentMessages(TopupAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        messages = await off_loop(self.app.console.take_undelivered, tracker.sender_id)
+        messages = await within_turn(self.app, self.app.console.take_undelivered, tracker.sender_id)
         for message in messages:
             dispatcher.utter_message(text=f"【客服{self.app.agents.display_name(message.author)}】{message.text}")
         return []
@@ -106,7 +106,7 @@ class ActionSaveRating(TopupAction):
         if rating is None:
             return branch("rating_invalid", "rating")
         try:
-            await off_loop(self.app.console.rate, tracker.sender_id, rating)
+            await within_turn(self.app, self.app.console.rate, tracker.sender_id, rating)
         except Exception:
             logger.exception("rating not stored for %s", tracker.sender_id)
         return branch("rated", None)

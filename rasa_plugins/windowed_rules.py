@@ -54,11 +54,6 @@ def replay_size() -> int:
     return settings.current().rule_replays
 
 
-def recent_states(tracker: DialogueStateTracker, domain: Domain, window: int) -> list[State]:
-    """The last `window` states of `domain.states_for_tracker_history(tracker)`, building no others."""
-    return _Replay.start(tracker, domain, window).states(domain)
-
-
 @dataclass
 class _Replay:
     """A conversation replayed up to `consumed` of its events, with the states taken before its latest actions.

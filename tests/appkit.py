@@ -17,7 +17,7 @@ from topup import app as app_module
 from topup import settings as settings_module
 from topup.app import App
 from topup.clock import Clock
-from topup.db.engine import create_schema
+from topup.db.schema import Base
 from topup.settings import Settings
 
 # Agents are "on duty" whenever the suite runs, so handoff paths do not depend on the clock.
@@ -36,6 +36,11 @@ def make_app(state_dir: Path, clock: Clock | None = None, engine: Engine | None 
     if schema:
         create_schema(app.engine)
     return app
+
+
+def create_schema(engine: Engine) -> None:
+    """Tables straight from the schema, for throwaway test databases; real ones get theirs from the migrations."""
+    Base.metadata.create_all(engine)
 
 
 @contextmanager

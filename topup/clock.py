@@ -5,7 +5,7 @@ One per process, in the application object; tests pass a FixedClock instead of p
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 
@@ -32,8 +32,4 @@ class FixedClock(Clock):
         self.at = at
 
     def now(self) -> datetime:
-        return self.at
-
-    def advance(self, **delta: float) -> datetime:
-        self.at += timedelta(**delta)
         return self.at

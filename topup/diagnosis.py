@@ -1,7 +1,7 @@
 """The diagnosis: from an order's facts, the notices and the customer's claim, what to say and do.
 
-Pure and deterministic (``now`` is passed in), so every row of the lifecycle table
-in DESIGN.md is a unit test.
+Pure and deterministic (``now`` is passed in), so every row of the order lifecycle (docs/ARCHITECTURE.md,
+"The order lifecycle") is a unit test.
 """
 
 from __future__ import annotations
@@ -68,11 +68,6 @@ class Diagnosis:
         if self.steps:
             return NextMove.SELFHELP
         return NextMove.HANDOFF if self.escalate else NextMove.DONE
-
-    @property
-    def may_pay_again(self) -> bool:
-        """Only when the record shows no debit and the customer claims none."""
-        return self.kind in (Kind.UNPAID, Kind.PAYMENT_FAILED)
 
 
 def _minutes(since: datetime | None, now: datetime) -> int | None:

@@ -8,7 +8,7 @@ from enum import Enum
 
 
 class OrderStatus(str, Enum):
-    """The order lifecycle from DESIGN.md."""
+    """The order lifecycle (docs/ARCHITECTURE.md)."""
 
     UNPAID = "unpaid"
     PAYMENT_FAILED = "payment_failed"

@@ -195,10 +195,6 @@ class RateLimiter:
         self.rate = rate
         self.backend = backend or MemoryBackend()
 
-    @property
-    def enabled(self) -> bool:
-        return self.rate is not None
-
     async def allow(self, key: str) -> bool:
         """Count a hit for key; False (and not counted) when key is already at the limit."""
         if self.rate is None:

@@ -15,6 +15,7 @@ import yaml
 import zhconv
 
 from topup.order_number import MalformedOrderNumber, extract_phone_tail, normalise_order_number
+from topup.text import fold_char, fold_width
 
 RESOURCES = Path(__file__).resolve().parent / "resources"
 _REPEATED_PUNCT = re.compile(r"([!?.,~。，！？、…~～])\1+")
@@ -23,9 +24,7 @@ _KEEP_SYMBOLS = {"¥", "$", "%", "#", "@", "&", "+", "-", "*", "/", "=", "<", ">
 
 def _fold_char(char: str) -> str:
     """One character in, one character out: width-folded, invisible or pictographic ones blanked."""
-    folded = unicodedata.normalize("NFKC", char)
-    if len(folded) != 1:
-        folded = char
+    folded = fold_char(char)
     category = unicodedata.category(folded)
     if folded.isspace() or category in ("Cc", "Cf", "Co", "Cs", "Zl", "Zp"):
         return " "  # control, bidi-override, zero-width and private-use characters
@@ -70,7 +69,7 @@ def chinese_number(text: str) -> int | None:
 
 def parse_amount(text: str) -> float | None:
     """The money amount in an entity like 100元, ¥50, 50块钱, 一百块."""
-    match = _AMOUNT.search(unicodedata.normalize("NFKC", text))
+    match = _AMOUNT.search(fold_width(text))
     if not match:
         return None
     if match.group(1):
@@ -105,5 +104,5 @@ def normalise_entity(entity: str, value: str) -> object:
         return int(amount) if amount.is_integer() else amount
     table = synonyms().get(entity)
     if table is not None:
-        return table.get(unicodedata.normalize("NFKC", value).lower(), value)
+        return table.get(fold_width(value).lower(), value)
     return value

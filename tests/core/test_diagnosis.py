@@ -1,14 +1,16 @@
-"""The diagnosis table from DESIGN.md, row by row, with a fixed clock."""
+"""The diagnosis, one order lifecycle row at a time (docs/ARCHITECTURE.md), with a fixed clock."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+import yaml
 from core_factories import NOW, notice, order, pay
 
-from topup.diagnosis import WAIT_LIMIT, Kind, NextMove, diagnose
+from topup.diagnosis import WAIT_LIMIT, Diagnosis, Kind, NextMove, diagnose
 from topup.model import (
     Complaint,
     DebitStatus,
@@ -20,6 +22,16 @@ from topup.model import (
 )
 
 S = SelfHelpStep
+
+
+_DOMAIN = Path(__file__).resolve().parents[2] / "domain.yml"
+_RESPONSES = yaml.safe_load(_DOMAIN.read_text(encoding="utf-8"))["responses"]
+
+
+def tells_to_pay_again(d: Diagnosis) -> bool:
+    """What the customer reads for this diagnosis invites them to pay again (only safe with no money taken)."""
+    texts = " ".join(v["text"] for v in _RESPONSES[f"utter_diagnosis_{d.kind.value}"])
+    return "重新付款" in texts
 
 
 # --- unpaid / payment_failed ------------------------------------------------------------------
@@ -40,7 +52,7 @@ def test_no_debit_and_no_claim_is_safe_to_pay_again(status: OrderStatus, kind: K
     paid, payments = NO_DEBIT[status]
     d = diagnose(order(status, paid, payments), [], complaint, NOW)
     assert d.kind is kind
-    assert d.may_pay_again is True
+    assert tells_to_pay_again(d) is True
     assert d.next_move is NextMove.DONE
     assert d.priority is Priority.NORMAL
     assert d.steps == () and d.reasons == () and d.escalate is False
@@ -67,7 +79,7 @@ def test_claimed_debit_against_no_debit_record_is_high_handoff(
     assert d.reasons == ("claim_record_mismatch",)
     assert d.escalate is True
     assert d.next_move is NextMove.HANDOFF
-    assert d.may_pay_again is False
+    assert tells_to_pay_again(d) is False
 
 
 # --- processing -------------------------------------------------------------------------------
@@ -81,7 +93,7 @@ def test_processing_recent_means_wait(minutes: float) -> None:
     assert o.paid_at is not None
     assert d.wait_until == o.paid_at + timedelta(minutes=30)
     assert d.next_move is NextMove.DONE
-    assert d.may_pay_again is False
+    assert tells_to_pay_again(d) is False
     assert d.priority is Priority.NORMAL
     assert d.minutes_since_paid == int(minutes)
 
@@ -96,7 +108,7 @@ def test_processing_30_minutes_or_more_is_overdue(minutes: int) -> None:
     assert d.reasons == ("debited_processing_30min",)
     assert d.escalate is True
     assert d.next_move is NextMove.SELFHELP
-    assert d.may_pay_again is False
+    assert tells_to_pay_again(d) is False
     assert d.wait_until is None
     assert d.minutes_since_paid == minutes
 
@@ -114,7 +126,7 @@ def test_processing_with_active_notice_waits_for_the_notice(minutes: int) -> Non
     assert d.notice == n
     assert d.wait_until == n.ends_at
     assert d.next_move is NextMove.DONE
-    assert d.may_pay_again is False
+    assert tells_to_pay_again(d) is False
 
 
 @pytest.mark.parametrize(
@@ -170,7 +182,7 @@ def test_delivered_means_stale_page() -> None:
     assert d.escalate is True
     assert d.priority is Priority.NORMAL
     assert d.next_move is NextMove.SELFHELP
-    assert d.may_pay_again is False
+    assert tells_to_pay_again(d) is False
 
 
 def test_failed_with_refund_started_is_done() -> None:
@@ -179,7 +191,7 @@ def test_failed_with_refund_started_is_done() -> None:
     assert d.kind is Kind.FAILED_REFUNDING
     assert d.next_move is NextMove.DONE
     assert d.priority is Priority.NORMAL
-    assert d.may_pay_again is False
+    assert tells_to_pay_again(d) is False
 
 
 def test_failed_without_refund_goes_to_a_person() -> None:
@@ -198,7 +210,7 @@ def test_refunded_asks_to_check_the_debit() -> None:
     assert d.steps == (S.CHECK_DEBIT,)
     assert d.escalate is True
     assert d.next_move is NextMove.SELFHELP
-    assert d.may_pay_again is False
+    assert tells_to_pay_again(d) is False
 
 
 @pytest.mark.parametrize("complaint", [Complaint.RECHARGE_STUCK, Complaint.CHARGED_NOT_RECEIVED])
@@ -208,7 +220,7 @@ def test_under_review_is_a_high_priority_risk_hold(complaint: Complaint) -> None
     assert d.priority is Priority.HIGH
     assert d.reasons == ("risk_hold",)
     assert d.next_move is NextMove.HANDOFF
-    assert d.may_pay_again is False
+    assert tells_to_pay_again(d) is False
 
 
 # --- duplicates -------------------------------------------------------------------------------
@@ -226,7 +238,7 @@ def test_two_debits_are_a_duplicate_charge_whatever_the_status(status: OrderStat
     assert d.priority is Priority.HIGH
     assert d.reasons == ("duplicate_charge",)
     assert d.next_move is NextMove.HANDOFF
-    assert d.may_pay_again is False
+    assert tells_to_pay_again(d) is False
 
 
 def test_two_debits_on_a_refunded_order_are_still_a_duplicate_charge() -> None:

@@ -32,7 +32,7 @@ from rasa.shared.core.events import (
 from rasa.shared.core.slots import Slot
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from rasa_plugins.windowed_rules import WindowedRulePolicy, recent_states
+from rasa_plugins.windowed_rules import WindowedRulePolicy, _Replay
 from tests.appkit import make_settings
 from tests.dialogue.conversations import story_trackers
 from topup import settings as topup_settings
@@ -165,7 +165,8 @@ def test_recent_states_are_the_tail_of_the_full_history(trained) -> None:  # noq
     tracker = _tracker("tail", events, domain)
     full = domain.states_for_tracker_history(tracker)
     for window in (1, 3, windowed.window(), len(full), len(full) + 10):
-        assert recent_states(tracker, domain, window) == full[-window:]
+        # The last `window` states, built without the others, are the tail of the whole history.
+        assert _Replay.start(tracker, domain, window).states(domain) == full[-window:]
 
 
 def test_two_conversations_never_share_remembered_states(trained) -> None:  # noqa: ANN001

@@ -15,8 +15,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.engine.url import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from topup.db.schema import Base
-
 
 @dataclass(frozen=True)
 class Pool:
@@ -74,11 +72,6 @@ def connect_args(parsed: URL, connect_timeout_s: int, statement_timeout_ms: int 
     if statement_timeout_ms > 0 and "options" not in parsed.query:
         args["options"] = f"-c statement_timeout={statement_timeout_ms}"
     return args
-
-
-def create_schema(engine: Engine) -> None:
-    """Tests only (in-memory or throwaway SQLite): real databases get their schema from topup.db.migrate."""
-    Base.metadata.create_all(engine)
 
 
 @lru_cache(maxsize=8)
