@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
@@ -78,11 +77,7 @@ def main(argv: list[str] | None = None) -> int:
                         "TOPUP_DEMO_ORDERS)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s - %(message)s")
-    try:
-        settings = settings_module.load()
-    except settings_module.SettingsError as error:
-        print(error, file=sys.stderr)
-        return 2
+    settings = settings_module.start("prepare")
     for line in prepare(settings, args.demo):
         logger.info(line)
     return 0

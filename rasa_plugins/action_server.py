@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import hmac
 import logging
-import sys
 
 from rasa_sdk.endpoint import create_app
 from sanic import Sanic, response
@@ -79,12 +78,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s")
     install_log_filter()  # card and mobile numbers masked in every log line, tracebacks included
-    try:
-        settings = settings_module.load()
-    except settings_module.SettingsError as error:
-        print(f"action server: {error}", file=sys.stderr)
-        raise SystemExit(2) from None
-    settings_module.install(settings)
+    settings = settings_module.start("action server")
     app = App.build(settings)
     app_module.install(app)
     port = args.port or settings.action_port

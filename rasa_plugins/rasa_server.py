@@ -59,12 +59,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m rasa_plugins.rasa_server", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, help="default TOPUP_RASA_PORT")
     args = parser.parse_args(argv)
-    try:
-        settings = settings_module.load()
-    except settings_module.SettingsError as error:
-        print(f"rasa server: {error}", file=sys.stderr)
-        raise SystemExit(2) from None
-    settings_module.install(settings)
+    settings = settings_module.start("rasa server")
     os.environ.update(settings.endpoints_environment())
     os.environ["SANIC_WORKERS"] = str(settings.rasa_workers)
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")

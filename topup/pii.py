@@ -1,6 +1,6 @@
 """Mask personal data in free text: bank-card numbers and Chinese mobile numbers, never order numbers.
 
-Applied to every customer message at the channel door (channels/guard.py), to agent replies and ticket
+Applied to every customer message at the channel door (rasa_plugins/channels/guard.py), to agent replies and ticket
 fields, and to log records through ``PiiLogFilter``. Order numbers are left exactly as typed: "KM" + 14
 digits in any form topup/order_number.py accepts (a bare 14-digit run included), and a KM-prefixed run of
 any length, so a malformed one still gets the usual "that order number looks wrong" answer.

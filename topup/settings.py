@@ -661,6 +661,18 @@ def current() -> Settings:
     return _current
 
 
+def start(process: str) -> Settings:
+    """An entry point's first step: the settings read and checked, and installed as the process's. On a wrong
+    value: the message on stderr, exit status 2, nothing started."""
+    try:
+        settings = load()
+    except SettingsError as error:
+        print(f"{process}: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    install(settings)
+    return settings
+
+
 def install(settings: Settings | None) -> None:
     """Make these the process's settings (an entry point after `load`, or a test)."""
     global _current

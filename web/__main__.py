@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 
 from aiohttp import web
 
@@ -21,12 +20,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     install_log_filter()  # card and mobile numbers masked in every log line this process writes
-    try:
-        settings = settings_module.load()
-    except settings_module.SettingsError as error:
-        print(f"web: {error}", file=sys.stderr)
-        raise SystemExit(2) from None
-    settings_module.install(settings)
+    settings = settings_module.start("web")
     topup = App.build(settings)
     app_module.install(topup)
     web.run_app(create_app(topup), host=settings.bind_host, port=args.port or settings.web_port, access_log=None)

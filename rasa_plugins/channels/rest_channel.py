@@ -1,4 +1,4 @@
-"""Rasa's REST channel (same name "rest", same URL /webhooks/rest/webhook) behind channels/guard.py.
+"""Rasa's REST channel (same name "rest", same URL /webhooks/rest/webhook) behind rasa_plugins/channels/guard.py.
 
 Also stricter at parsing than Rasa's: a body that is too big, not UTF-8 JSON, not an object, or has a
 non-string message gets a clear 4xx instead of a 500; the input channel is always "rest" (Rasa lets the

@@ -2,9 +2,9 @@
 
 Two handlers of SocketIOInput are re-registered on the same server: session_request awaits enter_room
 (python-socketio >= 5.10, RasaHQ/rasa#13027), and user_uttered (Rasa's logic, copied) hands each message to
-channels/guard.py instead of straight to Rasa. The connect handler is wrapped, not replaced (JWT checks stay),
-to remember the client's address: engine.io's environ always says REMOTE_ADDR 127.0.0.1 under Sanic, so the
-address comes from the handshake's Sanic request.
+rasa_plugins/channels/guard.py instead of straight to Rasa. The connect handler is wrapped, not replaced (JWT
+checks stay), to remember the client's address: engine.io's environ always says REMOTE_ADDR 127.0.0.1 under
+Sanic, so the address comes from the handshake's Sanic request.
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ ADVISORY_LOCK_KEY = int.from_bytes(b"topupmig", "big") & 0x7FFF_FFFF_FFFF_FFFF
 
 
 def alembic_config(url: str, connection: Connection | None = None) -> Config:
-    """The Config the alembic command line would build from migrations/alembic.ini, made in code."""
+    """The Config the alembic command line would build from topup/db/migrations/alembic.ini, made in code."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     # ConfigParser interpolates '%': escape it (URL-encoded passwords contain it).
@@ -46,7 +46,7 @@ def alembic_config(url: str, connection: Connection | None = None) -> Config:
 
 
 def head() -> str | None:
-    """The newest revision in migrations/versions."""
+    """The newest revision in topup/db/migrations/versions."""
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
