@@ -74,7 +74,7 @@ def _healthy(url: str) -> bool:
 
 
 # supervisord's own remarks on a set-up that is deliberate: its control socket is a file only its owner may use.
-_QUIET = ("running without any HTTP authentication checking",)
+_QUIET = ("running without any HTTP authentication checking", "Set uid to user 0 succeeded")
 
 
 class _LogFollower:
