@@ -37,6 +37,16 @@ def poll_seconds() -> float:
     return settings.current().lock_poll_seconds
 
 
+def _from_url(url: str) -> dict[str, Any]:
+    """RedisLockStore's arguments from a redis:// or rediss:// URL, decoded as redis-py decodes it."""
+    from redis.connection import SSLConnection, parse_url
+
+    parsed = parse_url(url)
+    arguments = {key: parsed[key] for key in ("host", "port", "db", "username", "password") if key in parsed}
+    arguments["use_ssl"] = parsed.get("connection_class") is SSLConnection
+    return arguments
+
+
 class AtomicRedisLockStore(RedisLockStore):
     """RedisLockStore whose ticket operations are atomic across processes."""
 
@@ -45,6 +55,11 @@ class AtomicRedisLockStore(RedisLockStore):
         if endpoint_config is not None:
             host = endpoint_config.url or host
             kwargs = {**endpoint_config.kwargs, **kwargs}
+        if "://" in host:  # the whole Redis URL (TOPUP_LOCK_STORE_URL): user, password, TLS and database from it
+            for name in ("port", "db", "password"):
+                kwargs.pop(name, None)
+            kwargs.update(_from_url(host))
+            host = kwargs.pop("host")
         kwargs.setdefault("key_prefix", "topup")
         kwargs.setdefault("socket_timeout", 2)
         super().__init__(host=host, **kwargs)

@@ -62,6 +62,8 @@ def main(argv: list[str] | None = None) -> None:
     settings = settings_module.start("rasa server")
     os.environ.update(settings.endpoints_environment())
     os.environ["SANIC_WORKERS"] = str(settings.rasa_workers)
+    if settings.trusted_proxies:  # the client's address from X-Forwarded-For, as many hops as there are proxies
+        os.environ["SANIC_PROXIES_COUNT"] = str(settings.trusted_proxies)
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     resilient_action.install()
     freeze_after_load()

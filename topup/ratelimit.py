@@ -1,8 +1,9 @@
 """Sliding-window rate limits, counted in this process's memory or in Redis shared by every server.
 
-A limit is written "count/seconds" ("20/10": at most 20 hits in any 10 seconds); "0", "off" or "" switches it
-off. The limits are settings (TOPUP_CHAT_RATE, TOPUP_CHAT_IP_RATE, TOPUP_LOGIN_RATE); the application object
-builds the limiters from them, over one backend per process.
+A limit is written "count/seconds" ("20/10": at most 20 hits in any 10 seconds); "0" or "off" switches it off
+(in the settings an empty value means the default). The limits are settings (TOPUP_CHAT_RATE,
+TOPUP_CHAT_IP_RATE, TOPUP_LOGIN_RATE); the application object builds the limiters from them, over one backend
+per process.
 
 Only allowed hits are counted: a client that keeps hammering gets through at the limit's rate, no faster.
 The Redis backend fails open: when Redis cannot be reached the hit is allowed and a warning logged (at most
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import math
 import os
 import time
 import uuid
@@ -45,7 +47,7 @@ class Rate:
             rate = cls(int(count), float(seconds))
         except ValueError:
             raise ValueError(f"a rate limit is 'count/seconds' or 'off', not {text!r}") from None
-        if not sep or rate.seconds <= 0 or rate.count < 0:
+        if not sep or not math.isfinite(rate.seconds) or rate.seconds <= 0 or rate.count < 0:
             raise ValueError(f"a rate limit is 'count/seconds' or 'off', not {text!r}")
         return None if rate.count == 0 else rate
 

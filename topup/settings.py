@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import fcntl
 import os
+import re
 import secrets as random_secrets
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -40,7 +41,7 @@ DEMO_AGENT_PASSWORD = "demo-agent-pass"
 # What endpoints.yml expands (Settings.endpoints_environment computes each).
 ENDPOINTS_VARIABLES = (
     "ENDPOINTS_ACTION_URL", "ENDPOINTS_ACTION_TOKEN", "ENDPOINTS_TRACKER_URL", "ENDPOINTS_LOCK_STORE_TYPE",
-    "ENDPOINTS_LOCK_STORE_HOST", "ENDPOINTS_LOCK_STORE_PORT", "ENDPOINTS_LOCK_STORE_DB",
+    "ENDPOINTS_LOCK_STORE_URL", "ENDPOINTS_LOCK_STORE_PORT", "ENDPOINTS_LOCK_STORE_DB",
     "ENDPOINTS_LOCK_STORE_PASSWORD",
 )
 
@@ -113,7 +114,7 @@ def _number(minimum: float = 0.0, inclusive: bool = False) -> Kind:
             raise _Invalid(expected)
         return value
 
-    return Kind(f"number {'≥' if inclusive else '>'} {minimum:g}", parse, lambda v: f"{v:g}")
+    return Kind(f"number {'≥' if inclusive else '>'} {minimum:g}", parse, repr)  # repr: read back exactly
 
 
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
@@ -203,7 +204,7 @@ INTEGER = _integer(1)
 PORT = _integer(1, 65535)
 SECONDS = _number()
 BOOLEAN = Kind("boolean (1/0)", _boolean, lambda v: "1" if v else "0")
-RATE = Kind("rate: count/seconds, or `off`", _rate, lambda v: str(v) if v else "off")
+RATE = Kind("rate: count/seconds, or `off`", _rate, lambda v: f"{v.count}/{v.seconds!r}" if v else "off")
 ZONE = Kind("time zone name", _zone)
 HOURS = Kind("HH:MM-HH:MM", _hours)
 PATH = Kind("path (relative to the checkout)", _path, lambda v: str(v))
@@ -243,13 +244,23 @@ def by_mode(embedded: Callable[[Resolved], Any], scaled: Callable[[Resolved], An
     return Default(doc, compute=compute)
 
 
+def connect_host(bind_host: str) -> str:
+    """The address to reach a server on that listens on `bind_host` (a wildcard is reached on loopback)."""
+    return "127.0.0.1" if bind_host in ("", "0.0.0.0", "::", "[::]") else bind_host
+
+
+def _action_host(known: Resolved) -> str:
+    return "127.0.0.1" if known["deployment"] is Deployment.SCALED else connect_host(known["bind_host"])
+
+
 def _in_state(name: str, scheme: str = "sqlite:///") -> Callable[[Resolved], Any]:
     return lambda known: f"{scheme}{known['state_dir'] / name}" if scheme else known["state_dir"] / name
 
 
 def setting(env: str, kind: Kind, default: Default, doc: str, unit: str = "", group: str = "",
             secret: bool = False) -> Any:  # noqa: ANN401 - a dataclass field
-    return field(metadata={"spec": Spec(env, kind, default, doc, unit, group, secret)})
+    # A secret is left out of repr(): a settings object in a traceback, an assertion or a log shows no key.
+    return field(metadata={"spec": Spec(env, kind, default, doc, unit, group, secret)}, repr=not secret)
 
 
 @dataclass(frozen=True)
@@ -338,13 +349,20 @@ class Settings:
     rasa_workers: int = setting(
         "TOPUP_RASA_WORKERS", _integer(1, 16), fixed(1),
         "Sanic worker processes per Rasa server; more than 1 needs the Redis lock store.", "processes", NETWORK)
+    trusted_proxies: int = setting(
+        "TOPUP_TRUSTED_PROXIES", _integer(0, 5), fixed(0),
+        "Proxies in front of the Rasa servers and the web app whose X-Forwarded-For gives the client's address "
+        "(rate limits, lookup limits, console sign-in limits); the launcher sets 1 behind its nginx.", "hops",
+        NETWORK)
     action_url: str = setting(
-        "TOPUP_ACTION_URL", HTTP_URL, Default("`http://127.0.0.1:$TOPUP_ACTION_PORT/webhook`",
-                                              compute=lambda k: f"http://127.0.0.1:{k['action_port']}/webhook"),
-        "Where Rasa calls the action server.", group=NETWORK)
+        "TOPUP_ACTION_URL", HTTP_URL,
+        Default("`http://$host:$TOPUP_ACTION_PORT/webhook` ($host: TOPUP_BIND_HOST, or 127.0.0.1 when that is a "
+                "wildcard or the deployment is scaled)", compute=lambda k: f"http://{_action_host(k)}:"
+                                                                            f"{k['action_port']}/webhook"),
+        "Where Rasa calls the action server (scaled: nginx, which listens for it on 127.0.0.1 only).", group=NETWORK)
     rasa_url: str = setting(
-        "TOPUP_RASA_URL", HTTP_URL, Default("`http://127.0.0.1:$TOPUP_RASA_PORT`",
-                                            compute=lambda k: f"http://127.0.0.1:{k['rasa_port']}"),
+        "TOPUP_RASA_URL", HTTP_URL, Default("`http://$host:$TOPUP_RASA_PORT`",
+                                            compute=lambda k: f"http://{connect_host(k['bind_host'])}:{k['rasa_port']}"),
         "Where the web app reaches Rasa's HTTP API (to tell a conversation an agent joined, replied, left).",
         group=NETWORK)
     rasa_public_url: str = setting(
@@ -472,21 +490,25 @@ class Settings:
         return self.lock_store
 
     def endpoints_environment(self) -> dict[str, str]:
-        """The variables endpoints.yml expands, computed from these settings (never set by hand)."""
-        from urllib.parse import urlsplit
+        """The variables endpoints.yml expands, computed from these settings (never set by hand).
+
+        Our lock store takes the whole Redis URL (user, password, TLS and database included). Rasa's stock one,
+        kept only for comparison, takes a host, a port, a database and a password, decoded here."""
+        from urllib.parse import unquote, urlsplit
 
         lock = self.effective_lock_store
         parts = urlsplit(self.lock_store_url) if self.lock_store_url else None
+        stock = lock is LockStore.REDIS_STOCK and parts is not None
         return {
             "ENDPOINTS_ACTION_URL": self.action_url,
             "ENDPOINTS_ACTION_TOKEN": self.action_token,
             "ENDPOINTS_TRACKER_URL": self.tracker_url,
             "ENDPOINTS_LOCK_STORE_TYPE": {LockStore.MEMORY: "in_memory", LockStore.REDIS_STOCK: "redis"}.get(
                 lock, "rasa_plugins.lock_store.AtomicRedisLockStore"),
-            "ENDPOINTS_LOCK_STORE_HOST": (parts.hostname or "127.0.0.1") if parts else "127.0.0.1",
-            "ENDPOINTS_LOCK_STORE_PORT": str((parts.port or 6379) if parts else 6379),
-            "ENDPOINTS_LOCK_STORE_DB": (parts.path.strip("/") or "0") if parts else "0",
-            "ENDPOINTS_LOCK_STORE_PASSWORD": (parts.password or "") if parts else "",
+            "ENDPOINTS_LOCK_STORE_URL": (parts.hostname or "127.0.0.1") if stock else (self.lock_store_url or ""),
+            "ENDPOINTS_LOCK_STORE_PORT": str(parts.port or 6379) if stock else "6379",
+            "ENDPOINTS_LOCK_STORE_DB": (parts.path.strip("/") or "0") if stock else "0",
+            "ENDPOINTS_LOCK_STORE_PASSWORD": unquote(parts.password or "") if stock else "",
         }
 
     def environment(self) -> dict[str, str]:
@@ -532,6 +554,11 @@ def read_env_file(path: Path) -> dict[str, str]:
     return values
 
 
+def _without_password(text: str) -> str:
+    """A value as an error message may show it: the password of a URL (scheme://user:password@host) hidden."""
+    return re.sub(r"(://[^:/@\s]*:)[^@/\s]*@", r"\1***@", text)
+
+
 def new_secret() -> str:
     return random_secrets.token_urlsafe(32)
 
@@ -552,6 +579,39 @@ def _generated_secrets(path: Path, names: list[str]) -> dict[str, str]:
                 handle.writelines(f"{name}={value}\n" for name, value in sorted(known.items()))
             os.replace(temporary, path)
         return known
+
+
+# Not settings, but read by name: documented with the settings (docs/CONFIGURATION.md, "Not settings").
+NOT_SETTINGS = {
+    "TOPUP_ENV_FILE": "a file of KEY=VALUE lines read underneath the environment (the environment wins)",
+    "TOPUP_REQUIRE_SERVICES": "the test command sets 1: tests that need PostgreSQL, Redis or nginx fail rather "
+                              "than skip when one is missing",
+}
+# Variables earlier versions read, and what replaced them: an operator who still sets one is told.
+RENAMED = {
+    "RASA_TOKEN": "TOPUP_RASA_TOKEN", "RASA_URL": "TOPUP_RASA_URL", "RASA_PUBLIC_URL": "TOPUP_RASA_PUBLIC_URL",
+    "RASA_PORT": "TOPUP_RASA_PORT", "ACTION_PORT": "TOPUP_ACTION_PORT", "WEB_PORT": "TOPUP_WEB_PORT",
+    "WEB_HOST": "TOPUP_BIND_HOST", "ACTION_ENDPOINT_URL": "TOPUP_ACTION_URL", "TRACKER_DIALECT": "TOPUP_TRACKER_URL",
+    "TRACKER_HOST": "TOPUP_TRACKER_URL", "TRACKER_DB": "TOPUP_TRACKER_URL", "LOCK_STORE_TYPE": "TOPUP_LOCK_STORE",
+    "LOCK_STORE_HOST": "TOPUP_LOCK_STORE_URL", "LOCK_STORE_PORT": "TOPUP_LOCK_STORE_URL",
+    "LOCK_STORE_DB": "TOPUP_LOCK_STORE_URL", "PG_HOST": "TOPUP_DATABASE_URL", "PG_PORT": "TOPUP_DATABASE_URL",
+    "PG_USER": "TOPUP_DATABASE_URL",
+}
+
+
+def _unknown(env: Mapping[str, str]) -> list[str]:
+    """TOPUP_* names that are no setting (a typo would silently leave the default), and old names still set."""
+    import difflib
+
+    known = {spec.env for _, spec in specs()} | set(NOT_SETTINGS)
+    problems = []
+    for name in sorted(env):
+        if name.startswith("TOPUP_") and name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            problems.append(f"{name} is not a setting" + (f" (did you mean {close[0]}?)" if close else ""))
+        elif name in RENAMED and env[name].strip() and RENAMED[name] not in env:
+            problems.append(f"{name} is no longer read: set {RENAMED[name]} instead")
+    return problems
 
 
 def load(environ: Mapping[str, str] | None = None) -> Settings:
@@ -585,7 +645,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         try:
             values[name] = spec.kind.parse(raw)
         except _Invalid as invalid:
-            shown = "<hidden>" if spec.secret else raw
+            shown = "<hidden>" if spec.secret else _without_password(raw)
             unit = f" ({spec.unit})" if spec.unit and spec.unit not in str(invalid) else ""
             problems.append(f"{spec.env}={shown}: expected {invalid}{unit}")
             values[name] = None
@@ -604,7 +664,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
             else:
                 for name, spec in unset_secrets:
                     values[name] = generated[spec.env]
-    problems += _consistency(values)
+    problems += _consistency(values) + _unknown(env)
     if problems:
         raise SettingsError(problems)
     return Settings(**values)
@@ -717,11 +777,18 @@ def markdown() -> str:
         "`rasa_plugins.rasa_server` (and, for `rasa shell` and `rasa test`, by `ops/scripts/env.sh`); never set "
         "them yourself: " + ", ".join(f"`{name}`" for name in ENDPOINTS_VARIABLES) + ".",
         "",
+        "## Not settings",
+        "",
+        *(f"- `{name}`: {what}." for name, what in NOT_SETTINGS.items()),
+        "",
+        "A `TOPUP_*` variable that is none of these stops the start (a typo would silently leave the default), and "
+        "so does a variable an earlier version read while its replacement is unset: "
+        + ", ".join(f"`{old}` (now `{new}`)" for old, new in RENAMED.items()) + ".",
+        "",
         "## Read by Rasa and Sanic themselves",
         "",
-        "`SANIC_PROXIES_COUNT` (the launcher sets 1 for Rasa servers behind nginx, so client addresses come from "
-        "`X-Forwarded-For`), `SANIC_WORKERS` (set from `TOPUP_RASA_WORKERS`), `RASA_TELEMETRY_ENABLED` (always "
-        "`false`), `TF_CPP_MIN_LOG_LEVEL`.",
+        "`SANIC_PROXIES_COUNT` (set from `TOPUP_TRUSTED_PROXIES`), `SANIC_WORKERS` (set from `TOPUP_RASA_WORKERS`), "
+        "`RASA_TELEMETRY_ENABLED` (always `false`), `TF_CPP_MIN_LOG_LEVEL`.",
         "",
     ]
     return "\n".join(lines)

@@ -31,6 +31,17 @@ security_log = logging.getLogger("topup.security")
 _limited_logged = OncePer()  # one security event per client and window, however hard it keeps trying
 
 
+def client_address(request: web.Request, trusted_proxies: int) -> str:
+    """Who is asking: the peer, or behind `trusted_proxies` proxies (TOPUP_TRUSTED_PROXIES, 1 behind the launcher's
+    nginx) the address the outermost one saw, from X-Forwarded-For. Entries a client put there itself come before
+    the ones the proxies added and are never used."""
+    if trusted_proxies > 0:
+        hops = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",") if part.strip()]
+        if len(hops) >= trusted_proxies:
+            return hops[-trusted_proxies]
+    return request.remote or "unknown"
+
+
 def current_agent(request: web.Request) -> str | None:
     """The signed-in agent's username, or None when the cookie is missing, forged or expired."""
     return topup(request).sessions.check(request.cookies.get(COOKIE))
@@ -76,11 +87,12 @@ async def login(request: web.Request) -> web.Response:
         return error(401, BAD_CREDENTIALS, "bad_credentials")
     app = topup(request)
     limiter = app.limits.login
-    client = f"{request.remote or 'unknown'}|{username.strip().casefold()}"
+    address = client_address(request, app.settings.trusted_proxies)
+    client = f"{address}|{username.strip().casefold()}"
     if not await limiter.allow(client):
         if _limited_logged.first(client, limiter.rate.seconds if limiter.rate else 60):
             security_log.warning("login_limited limit=%s client=%s username=%s", limiter.rate,
-                                 request.remote or "unknown", for_log(username, 64))
+                                 for_log(address), for_log(username, 64))
         return _too_many(limiter)
     # pbkdf2 with 200k rounds takes a noticeable slice of CPU: keep it off the event loop.
     agent = await asyncio.to_thread(app.agents.authenticate, username.strip(), password)

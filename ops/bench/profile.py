@@ -21,11 +21,11 @@ import time
 from pathlib import Path
 
 from ops.bench import load, servers
+from topup.settings import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 # Frames from these are where the work is done, not the event loop or the profiler's plumbing.
-OWN = ("rasa", "rasa_sdk", "sanic", "actions", "topup", "nlu_zh", "serving", "channels", "sqlalchemy", "spacy",
-       "tensorflow", "keras", "json", "jsonschema", "aiohttp", "jieba")
+OWN = ("rasa", "rasa_sdk", "sanic", "actions", "topup", "rasa_plugins", "sqlalchemy", "spacy", "tensorflow",
+       "keras", "json", "jsonschema", "aiohttp", "jieba")
 
 
 def py_spy() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -11,16 +12,18 @@ import subprocess
 import sys
 import time
 import urllib.request
+import xmlrpc.client
 from pathlib import Path
 
 from ops.launcher import nginx
-from ops.launcher.plan import Program, plan, public_urls
-from ops.launcher.supervisor import Supervisor
+from ops.launcher.plan import RASA_OFFSET, Program, plan, ports, public_urls
+from ops.launcher.supervisor import START_RETRIES, Supervisor
 from ops.prepare import prepare
 from topup import settings as settings_module
 from topup.settings import MODEL, Settings
 
 READY_TIMEOUT_S = 300
+REVIVE_AFTER_S = 60
 STATE_FILE = "launcher.json"  # in STATE/run: where a running launcher's processes are (tests and `status` read it)
 
 
@@ -57,8 +60,15 @@ def preflight(settings: Settings, programs: list[Program]) -> list[str]:
     if settings.scaled and not Path(programs[-1].command[0]).exists():
         problems.append("nginx is not installed: `make run-scaled` installs Debian's package when it can "
                         "(apt-get install nginx)")
-    ports = {p.port for p in programs} | {settings.rasa_port, settings.action_port, settings.web_port}
-    taken = sorted(p for p in ports if _port_taken("127.0.0.1", p))
+    used = ports(settings, programs)
+    for port, names in sorted(used.items()):
+        if len(names) > 1:
+            problems.append(f"port {port} is wanted by {' and '.join(names)}: move TOPUP_RASA_PORT, TOPUP_ACTION_PORT "
+                            f"or TOPUP_WEB_PORT further apart (servers behind nginx use the port + {RASA_OFFSET} + n)")
+        if port > 65535:
+            problems.append(f"port {port} (for {', '.join(names)}) does not exist: lower TOPUP_RASA_PORT, "
+                            "TOPUP_ACTION_PORT or TOPUP_WEB_PORT")
+    taken = sorted(p for p in used if p <= 65535 and _port_taken("127.0.0.1", p))
     if taken:
         problems.append(f"port(s) {', '.join(map(str, taken))} already in use: is the assistant running already? "
                         "(set TOPUP_RASA_PORT, TOPUP_ACTION_PORT, TOPUP_WEB_PORT to use others)")
@@ -86,6 +96,8 @@ class _LogFollower:
     def pump(self) -> None:
         try:
             with self.path.open("rb") as handle:
+                if self.path.stat().st_size < self.offset:  # rotated: a new file from its start
+                    self.offset = 0
                 handle.seek(self.offset)
                 data = handle.read()
         except FileNotFoundError:
@@ -95,6 +107,38 @@ class _LogFollower:
             lines = [line for line in data.decode(errors="replace").splitlines() if not line.endswith(_QUIET)]
             self.out.write("".join(f"[supervisor] {line}\n" for line in lines))
             self.out.flush()
+
+
+class Reviver:
+    """supervisord gives a process up (FATAL) after START_RETRIES failed starts in a row, with growing pauses.
+    The launcher asks it to try again REVIVE_AFTER_S later, for ever: a database that is down for an hour must not
+    leave the assistant down once it is back."""
+
+    def __init__(self, supervisor: Supervisor, every_s: float = 5.0, after_s: float = REVIVE_AFTER_S) -> None:
+        self.supervisor, self.every_s, self.after_s = supervisor, every_s, after_s
+        self.fatal_since: dict[str, float] = {}
+        self.next_check = time.monotonic() + every_s
+
+    def tick(self) -> None:
+        now = time.monotonic()
+        if now < self.next_check:
+            return
+        self.next_check = now + self.every_s
+        try:
+            processes = self.supervisor.processes()
+        except (OSError, xmlrpc.client.Error):
+            return
+        for name, info in processes.items():
+            if info["statename"] != "FATAL":
+                self.fatal_since.pop(name, None)
+                continue
+            since = self.fatal_since.setdefault(name, now)
+            if now - since >= self.after_s:
+                print(f"[launcher] {name} gave up after {START_RETRIES} failed starts; trying again "
+                      f"(its log: {self.supervisor.log_dir / (name + '.log')})", flush=True)
+                self.fatal_since.pop(name)
+                with contextlib.suppress(OSError, xmlrpc.client.Error):
+                    self.supervisor.rpc().supervisor.startProcess(name, False)
 
 
 def _banner(settings: Settings) -> str:
@@ -124,17 +168,20 @@ def run(settings: Settings) -> int:
     stopping: list[int] = []
 
     def ask_to_stop(signum: int, _frame: object) -> None:
-        stopping.append(signum)
-        if len(stopping) == 1:
+        stopping.append(signum)  # acted on at the next step, never in the middle of one (a migration, a spawn)
+
+    def check() -> None:
+        if stopping:
             raise Stop
 
-    signal.signal(signal.SIGINT, ask_to_stop)
-    signal.signal(signal.SIGTERM, ask_to_stop)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # Ctrl-C, a stop, the terminal closing
+        signal.signal(signum, ask_to_stop)
     supervisor = Supervisor(settings.state_dir)
     state_file = supervisor.run_dir / STATE_FILE
     try:
         for line in prepare(settings):
             print(line, flush=True)
+        check()
         if settings.scaled:
             conf = nginx.write_local(settings, programs)
             check = subprocess.run([programs[-1].command[0], "-t", "-q", "-p", str(conf.parent), "-c", str(conf)],
@@ -150,6 +197,7 @@ def run(settings: Settings) -> int:
               flush=True)
         pending, deadline = list(programs), time.monotonic() + READY_TIMEOUT_S
         while pending:
+            check()
             follower.pump()
             pending = [p for p in pending if not _healthy(p.url() + p.health)]
             if supervisor.process is not None and supervisor.process.poll() is not None:
@@ -167,15 +215,18 @@ def run(settings: Settings) -> int:
             "programs": {p.name: p.url() for p in programs}, "socket": str(supervisor.socket),
         }), encoding="utf-8")
         print("\n" + _banner(settings) + "\n", flush=True)
+        reviver = Reviver(supervisor)
         while supervisor.process is not None and supervisor.process.poll() is None:
+            check()
             follower.pump()
+            reviver.tick()
             time.sleep(0.5)
         print("supervisord stopped on its own; see the logs in " + str(supervisor.log_dir), file=sys.stderr)
         return 1
     except Stop:
         print("\nStopping every process...", flush=True)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_IGN)
         supervisor.stop()
         print("Stopped.", flush=True)
         return 0

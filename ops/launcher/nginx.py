@@ -48,12 +48,13 @@ def local_conf(settings: Settings, programs: list[Program]) -> str:
 
 
 def docker_conf() -> str:
-    """For ops/deploy/docker-compose.yml: upstreams by service name, re-resolved so scaled replicas join."""
+    """For ops/deploy/docker-compose.yml: upstreams by service name (resolved when nginx starts, to every replica
+    the service has then)."""
     return _render(
         head="# The containers' copy (ops/deploy/docker-compose.yml mounts it); generated, do not edit.\n"
              "user nginx;",
         pid="/var/run/nginx.pid", error_log="/dev/stderr",
-        resolver="resolver 127.0.0.11 valid=10s;  # Docker's DNS: replicas of a service are re-resolved",
+        resolver="# upstream names are resolved when nginx starts (every replica a service has then)",
         temp="/var/cache/nginx",
         rasa_servers=_servers(["rasa:5005"]), action_servers=_servers(["actions:5055"]),
         web_servers=_servers(["web:8080"]),

@@ -71,7 +71,7 @@ class Supervisor:
         self.log = self.log_dir / "supervisord.log"
         self.process: subprocess.Popen | None = None
 
-    def write_conf(self, programs: list[Program]) -> Path:
+    def write_conf(self, programs: list[Program], start_retries: int = START_RETRIES) -> Path:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         lines = [
@@ -91,7 +91,7 @@ class Supervisor:
                 "command=" + " ".join(_quote(_shell_word(word)) for word in program.command),
                 f"directory={_quote(str(ROOT))}",
                 "autostart=true", "autorestart=true",
-                f"startsecs={program.start_seconds}", f"startretries={START_RETRIES}",
+                f"startsecs={program.start_seconds}", f"startretries={start_retries}",
                 "stopsignal=TERM", f"stopwaitsecs={STOP_SECONDS}", "stopasgroup=true", "killasgroup=true",
                 "redirect_stderr=true", f"stdout_logfile={_quote(str(self.log_dir / (program.name + '.log')))}",
                 f"stdout_logfile_maxbytes={LOG_BYTES}", "stdout_logfile_backups=3",
@@ -103,14 +103,16 @@ class Supervisor:
         return self.conf
 
     def start(self, environment: dict[str, str]) -> subprocess.Popen:
-        """supervisord in the foreground of its own session: a Ctrl-C reaches the launcher, which stops it once."""
+        """supervisord in the foreground of its own session: a Ctrl-C reaches the launcher, which stops it once.
+        Should the launcher die without stopping it, supervisord gets SIGTERM and stops everything (Linux)."""
         if self.socket.exists():
             self.socket.unlink()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "supervisor.supervisord", "-c", str(self.conf)], cwd=ROOT, env=environment,
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(self.log_dir / "supervisord.err", "ab"),
-            start_new_session=True,
-        )
+        with open(self.log_dir / "supervisord.err", "ab") as errors:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "supervisor.supervisord", "-c", str(self.conf)], cwd=ROOT, env=environment,
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors, start_new_session=True,
+                preexec_fn=_stop_with_parent,
+            )
         return self.process
 
     def rpc(self) -> Any:  # noqa: ANN401 - the XML-RPC proxy
@@ -151,6 +153,14 @@ class Supervisor:
                 with contextlib.suppress(OSError):
                     os.killpg(pid, signal.SIGKILL)
             return self.process.wait(timeout=10)
+
+
+def _stop_with_parent() -> None:
+    """In the child, before supervisord runs: SIGTERM when the launcher's process ends (prctl PR_SET_PDEATHSIG)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
 
 
 def _shell_word(word: str) -> str:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from ops.nlu_eval.evaluate import evaluate, summary
 from ops.nlu_eval.report import write_report
+from topup.settings import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = Path(__file__).resolve().parent / "configs"
 CHOSEN = "d_spacy_words_chars12"  # the pipeline config.yml ships
 

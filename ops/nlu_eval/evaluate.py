@@ -17,8 +17,8 @@ import yaml
 from ops.nlu_eval.metrics import Case, entity_scores, intent_scores, order_number_scores
 from ops.nlu_eval.plots import confidence_histogram, confusion_matrix
 from rasa_plugins.nlu_zh.normalise import normalise_entity
+from topup.settings import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 HELDOUT = ROOT / "tests" / "nlu" / "heldout.yml"
 THRESHOLDS = Path(__file__).resolve().parent / "thresholds.yml"
 

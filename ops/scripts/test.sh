@@ -6,7 +6,9 @@ bash ops/scripts/setup.sh
 # Browser tests drive Debian's Chromium (Playwright's own browser download is not used); CJK fonts for screenshots.
 if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; then
   echo "Installing Chromium and CJK fonts from Debian..."
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+  sudo=(); [ "$(id -u)" = 0 ] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
 fi
 # The scale-out tests run the scaled deployment behind nginx, as `make run-scaled` does.
 bash ops/scripts/install-nginx.sh

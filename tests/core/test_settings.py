@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import settings as settings_profile
+from hypothesis import strategies as st
 
 from topup.agents import hash_password
 from topup.ratelimit import Rate
@@ -188,11 +191,13 @@ def test_the_endpoints_variables_follow_the_lock_store(tmp_path: Path) -> None:
     embedded = load({"TOPUP_STATE_DIR": str(tmp_path)}).endpoints_environment()
     assert embedded["ENDPOINTS_LOCK_STORE_TYPE"] == "in_memory"
     assert embedded["ENDPOINTS_TRACKER_URL"] == f"sqlite:///{tmp_path}/tracker.db"
-    redis = load(scaled(tmp_path, TOPUP_LOCK_STORE_URL="redis://:pw%40x@10.0.0.5:6380/4")).endpoints_environment()
-    assert [redis[f"ENDPOINTS_LOCK_STORE_{part}"] for part in ("TYPE", "HOST", "PORT", "DB", "PASSWORD")] == [
-        "rasa_plugins.lock_store.AtomicRedisLockStore", "10.0.0.5", "6380", "4", "pw%40x"]
-    stock = load(scaled(tmp_path, TOPUP_LOCK_STORE="redis-stock")).endpoints_environment()
-    assert stock["ENDPOINTS_LOCK_STORE_TYPE"] == "redis"
+    url = "rediss://user:pw%40x@10.0.0.5:6380/4"
+    redis = load(scaled(tmp_path, TOPUP_LOCK_STORE_URL=url)).endpoints_environment()
+    assert (redis["ENDPOINTS_LOCK_STORE_TYPE"], redis["ENDPOINTS_LOCK_STORE_URL"]) == (
+        "rasa_plugins.lock_store.AtomicRedisLockStore", url)  # the whole URL: user, TLS, password as Redis reads it
+    stock = load(scaled(tmp_path, TOPUP_LOCK_STORE="redis-stock", TOPUP_LOCK_STORE_URL=url)).endpoints_environment()
+    assert [stock[f"ENDPOINTS_LOCK_STORE_{part}"] for part in ("TYPE", "URL", "PORT", "DB", "PASSWORD")] == [
+        "redis", "10.0.0.5", "6380", "4", "pw@x"]  # Rasa's stock store wants the parts, the password decoded
 
 
 def test_every_variable_is_defined_once_with_a_description() -> None:
@@ -232,3 +237,45 @@ def test_the_command_line_check_stops_with_the_message(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "topup.settings", "check"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "TOPUP_CHAT_RATE=abc: expected count/seconds" in result.stderr
+
+
+@settings_profile(max_examples=60, deadline=None)
+@given(timeout=st.floats(min_value=0.001, max_value=1e7, allow_nan=False), fraction=st.floats(0.01, 0.99),
+       seconds=st.floats(min_value=1e-3, max_value=1e6), count=st.integers(1, 10**6))
+def test_any_valid_value_reaches_a_child_process_unchanged(tmp_path_factory: pytest.TempPathFactory, timeout: float,
+                                                           fraction: float, seconds: float, count: int) -> None:
+    """Numbers are written so that reading them back gives the same value: a launcher and its children never
+    disagree (6 significant digits once turned 2.1234567 < 2.1234568 into 2.12346 < 2.12346, refused)."""
+    state = tmp_path_factory.mktemp("roundtrip")
+    original = load({"TOPUP_STATE_DIR": str(state), "TOPUP_ACTION_TIMEOUT_SECONDS": repr(timeout),
+                     "TOPUP_ACTION_DB_SECONDS": repr(timeout * fraction), "TOPUP_OUTBOX_RETRY_SECONDS": repr(seconds),
+                     "TOPUP_CHAT_RATE": f"{count}/{seconds!r}"})
+    assert load(original.environment()) == original
+
+
+def test_a_secret_never_shows_in_the_settings_repr(tmp_path: Path) -> None:
+    settings = load(scaled(tmp_path))
+    shown = repr(settings) + repr(load({"TOPUP_STATE_DIR": str(tmp_path / "embedded")}))
+    for name in ("action_token", "rasa_token", "console_secret", "customer_token_secret"):
+        assert getattr(settings, name) not in shown and f"{name}=" not in shown
+
+
+def test_a_password_in_a_wrong_url_is_not_shown(tmp_path: Path) -> None:
+    found = problems({"TOPUP_STATE_DIR": str(tmp_path), "TOPUP_DATABASE_URL": "postgres+x://topup:hunter2pass@db/t"})
+    assert found == ["TOPUP_DATABASE_URL=postgres+x://topup:***@db/t: expected a URL starting with sqlite:// or "
+                     "postgresql:// or mysql://"]
+
+
+def test_a_misspelt_or_retired_variable_is_named(tmp_path: Path) -> None:
+    found = problems({"TOPUP_STATE_DIR": str(tmp_path), "TOPUP_CHAT_RAET": "5/10", "RASA_TOKEN": "x" * 20,
+                      "WEB_PORT": "9000", "TOPUP_ENV_FILE": "", "TOPUP_REQUIRE_SERVICES": "1"})
+    assert found == ["RASA_TOKEN is no longer read: set TOPUP_RASA_TOKEN instead",
+                     "TOPUP_CHAT_RAET is not a setting (did you mean TOPUP_CHAT_RATE?)",
+                     "WEB_PORT is no longer read: set TOPUP_WEB_PORT instead"]
+    assert load({"TOPUP_STATE_DIR": str(tmp_path), "WEB_PORT": "9000", "TOPUP_WEB_PORT": "9000"}).web_port == 9000
+
+
+@pytest.mark.parametrize("rate", ["20/nan", "20/inf", "20/-1", "20", "x/10"])
+def test_a_rate_needs_a_real_window(tmp_path: Path, rate: str) -> None:
+    assert problems({"TOPUP_STATE_DIR": str(tmp_path), "TOPUP_CHAT_RATE": rate})[0].startswith(
+        f"TOPUP_CHAT_RATE={rate}: expected count/seconds")

@@ -22,7 +22,7 @@ def test_every_process_of_the_scaled_topology_is_a_service() -> None:
 
 def test_the_servers_get_only_real_settings_and_every_secret() -> None:
     for service in ("prepare", "rasa", "actions", "web"):
-        given = set(COMPOSE["services"][service]["environment"]) - {"SANIC_PROXIES_COUNT"}
+        given = set(COMPOSE["services"][service]["environment"])
         assert given <= SETTINGS, (service, given - SETTINGS)  # no stale or misspelt variable
         assert {"TOPUP_ACTION_TOKEN", "TOPUP_RASA_TOKEN", "TOPUP_CONSOLE_SECRET",
                 "TOPUP_CUSTOMER_TOKEN_SECRET"} <= given

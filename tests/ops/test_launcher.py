@@ -123,3 +123,95 @@ def _agents(folder: Path) -> Path:
     path = folder / "agents.yml"
     path.write_text(f"agents:\n- username: a\n  password_hash: {hash_password('not-the-demo-one')}\n")
     return path
+
+
+def test_a_process_supervisord_gave_up_on_is_tried_again(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from ops.launcher.__main__ import Reviver
+
+    broken = Program("broken", [sys.executable, "-c", "import sys; sys.exit(1)"], 0, "/")
+    supervisor = Supervisor(tmp_path)
+    supervisor.write_conf([broken], start_retries=1)
+    supervisor.start(clean_environment())
+    try:
+        supervisor.wait_listening()
+        deadline = time.monotonic() + 30
+        while supervisor.processes()["broken"]["statename"] != "FATAL" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert supervisor.processes()["broken"]["statename"] == "FATAL"
+        spawned = len(_spawns(supervisor.log.read_text(), "broken"))
+        reviver = Reviver(supervisor, every_s=0, after_s=0.5)
+        deadline = time.monotonic() + 15
+        while len(_spawns(supervisor.log.read_text(), "broken")) <= spawned and time.monotonic() < deadline:
+            reviver.tick()
+            time.sleep(0.2)
+        assert len(_spawns(supervisor.log.read_text(), "broken")) > spawned
+        assert "[launcher] broken gave up after" in capsys.readouterr().out
+    finally:
+        supervisor.stop()
+
+
+def test_supervisord_stops_everything_when_its_launcher_is_killed(tmp_path: Path) -> None:
+    """A launcher that dies without stopping anything (SIGKILL, a crash) takes the whole stack with it."""
+    code = (
+        "import sys, time; from pathlib import Path; from ops.launcher.plan import Program; "
+        "from ops.launcher.supervisor import Supervisor; from ops.launcher.stack import clean_environment; "
+        "s = Supervisor(Path(sys.argv[1])); "
+        "s.write_conf([Program('steady', [sys.executable, '-c', 'import time; time.sleep(600)'], 0, '/')]); "
+        "s.start(clean_environment()); s.wait_listening(); print(s.process.pid, flush=True); time.sleep(600)"
+    )
+    launcher = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], cwd=ROOT, stdout=subprocess.PIPE,
+                                text=True)
+    try:
+        supervisord = int(launcher.stdout.readline())
+        supervisor = Supervisor(tmp_path)
+        deadline = time.monotonic() + 20
+        while supervisor.processes()["steady"]["statename"] != "RUNNING" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        steady = supervisor.processes()["steady"]["pid"]
+        launcher.kill()
+        launcher.wait(10)
+        deadline = time.monotonic() + 30
+        while (_alive(supervisord) or _alive(steady)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _alive(supervisord) and not _alive(steady)
+    finally:
+        launcher.kill()
+
+
+def _alive(pid: int) -> bool:
+    status = Path(f"/proc/{pid}/status")
+    return status.exists() and "zombie" not in status.read_text().lower()
+
+
+def test_ports_that_clash_or_do_not_exist_are_named_before_anything_starts(tmp_path: Path) -> None:
+    from ops.launcher.__main__ import preflight
+
+    secrets = {name: "x" * 20 for name in ("TOPUP_ACTION_TOKEN", "TOPUP_RASA_TOKEN", "TOPUP_CONSOLE_SECRET",
+                                           "TOPUP_CUSTOMER_TOKEN_SECRET")}
+    scaled = make_settings(tmp_path, TOPUP_DEPLOYMENT="scaled", TOPUP_AGENTS_FILE=str(_agents(tmp_path)),
+                           TOPUP_RASA_PORT="5005", TOPUP_ACTION_PORT="5006", TOPUP_WEB_PORT="5007", **secrets)
+    problems = preflight(scaled, plan(scaled))
+    assert any(p.startswith("port 5107 is wanted by actions-1 and rasa-2") for p in problems), problems
+    high = make_settings(tmp_path, TOPUP_DEPLOYMENT="scaled", TOPUP_AGENTS_FILE=str(_agents(tmp_path)),
+                         TOPUP_RASA_PORT="65500", **secrets)
+    assert any("port 65601 (for rasa-1) does not exist" in p for p in preflight(high, plan(high)))
+
+
+def test_behind_nginx_the_servers_listen_privately_and_trust_one_hop(tmp_path: Path) -> None:
+    secrets = {name: "x" * 20 for name in ("TOPUP_ACTION_TOKEN", "TOPUP_RASA_TOKEN", "TOPUP_CONSOLE_SECRET",
+                                           "TOPUP_CUSTOMER_TOKEN_SECRET")}
+    settings = make_settings(tmp_path, TOPUP_DEPLOYMENT="scaled", TOPUP_BIND_HOST="0.0.0.0",
+                             TOPUP_AGENTS_FILE=str(_agents(tmp_path)), **secrets)
+    programs = {p.name: p for p in plan(settings)}
+    for name in ("actions-1", "actions-2", "rasa-1", "rasa-2", "web"):
+        assert programs[name].environment["TOPUP_BIND_HOST"] == "127.0.0.1", name
+    for name in ("rasa-1", "rasa-2", "web"):
+        assert programs[name].environment["TOPUP_TRUSTED_PROXIES"] == "1", name
+    conf = nginx.local_conf(settings, list(programs.values()))
+    assert f"listen 0.0.0.0:{settings.rasa_port};" in conf and f"listen 0.0.0.0:{settings.web_port};" in conf
+    assert f"listen 127.0.0.1:{settings.action_port};" in conf  # only Rasa, on this machine, calls the actions
+    assert settings.action_url == f"http://127.0.0.1:{settings.action_port}/webhook"
+    embedded = make_settings(tmp_path, TOPUP_BIND_HOST="10.1.2.3")
+    assert embedded.action_url == "http://10.1.2.3:5055/webhook" and embedded.rasa_url == "http://10.1.2.3:5005"
+    assert {p.url() for p in plan(embedded)} == {"http://10.1.2.3:5055", "http://10.1.2.3:5005",
+                                                 "http://10.1.2.3:8080"}

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
+import re
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient, TestServer, make_mocked_request
 
 from tests.appkit import make_app
 from topup import ratelimit
+from topup.agents import hash_password
 from web import auth
 from web.app import create_app
 from web.context import TOPUP
@@ -26,10 +29,12 @@ async def console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncItera
     monkeypatch.setattr(auth, "_limited_logged", ratelimit.OncePer())  # one log line per window: start from none
     clients: list[TestClient] = []
 
-    async def make(rate: str | None = None) -> TestClient:
+    async def make(rate: str | None = None, **settings: str) -> TestClient:
         # Each application object counts in a memory backend of its own (no TOPUP_REDIS_URL): every test starts
         # from no attempts. The Rasa URL points nowhere; signing in never calls Rasa.
-        env = {"TOPUP_RASA_URL": "http://127.0.0.1:9"} | ({} if rate is None else {"TOPUP_LOGIN_RATE": rate})
+        env = {"TOPUP_RASA_URL": "http://127.0.0.1:9", **settings}
+        if rate is not None:
+            env["TOPUP_LOGIN_RATE"] = rate
         client = TestClient(TestServer(create_app(make_app(tmp_path / f"app{len(clients)}", **env))))
         await client.start_server()
         clients.append(client)
@@ -96,3 +101,43 @@ async def test_parallel_guesses_are_bounded(console: Callable) -> None:
     client = await console("3/300")
     results = await asyncio.gather(*(login(client, f"guess-{i}") for i in range(8)))
     assert sorted(status for status, _, _ in results) == [401] * 3 + [429] * 5
+
+
+async def test_behind_the_proxy_each_client_is_counted_by_the_address_the_proxy_saw(console: Callable) -> None:
+    """Behind nginx every request comes from 127.0.0.1: with TOPUP_TRUSTED_PROXIES=1 the limit counts the address
+    nginx saw (the last X-Forwarded-For entry), so one guesser does not lock the username for everybody, and an
+    address the client writes into the header itself changes nothing."""
+    client = await console("2/300", TOPUP_TRUSTED_PROXIES="1")
+
+    async def attempt(forwarded: str) -> int:
+        response = await client.post("/api/login", json={"username": AGENT, "password": "wrong"},
+                                     headers={"X-Forwarded-For": forwarded})
+        return response.status
+
+    assert [await attempt("198.51.100.7") for _ in range(3)] == [401, 401, 429]
+    assert await attempt("forged, 198.51.100.7") == 429  # the client's own entry comes first and is not used
+    assert await attempt("203.0.113.9") == 401  # another customer behind the same proxy is not locked out
+
+
+def test_the_client_address_is_the_peer_unless_proxies_are_trusted() -> None:
+    request = make_mocked_request("POST", "/api/login", headers={"X-Forwarded-For": "1.1.1.1, 2.2.2.2"})
+    assert auth.client_address(request, 0) == (request.remote or "unknown")
+    assert auth.client_address(request, 1) == "2.2.2.2"
+    assert auth.client_address(request, 2) == "1.1.1.1"
+    assert auth.client_address(request, 3) == (request.remote or "unknown")  # fewer hops than proxies: the peer
+
+
+async def test_the_demo_shop_exists_only_in_the_embedded_demo(tmp_path: Path) -> None:
+    secrets = {name: "x" * 20 for name in ("TOPUP_ACTION_TOKEN", "TOPUP_RASA_TOKEN", "TOPUP_CONSOLE_SECRET",
+                                           "TOPUP_CUSTOMER_TOKEN_SECRET")}
+    agents = tmp_path / "agents.yml"
+    agents.write_text(f"agents:\n- username: a\n  password_hash: {hash_password('not-the-demo')}\n")
+    for deployment, status in (("embedded", 200), ("scaled", 404)):
+        app = make_app(tmp_path / deployment, TOPUP_DEPLOYMENT=deployment, TOPUP_AGENTS_FILE=str(agents), **secrets)
+        async with TestClient(TestServer(create_app(app))) as client:
+            response = await client.get("/demo-shop")
+            assert response.status == status, deployment
+            if status == 200:  # signed with the deployment's own secret
+                token = re.search(r'data-customer-token="([^"]+)"', await response.text()).group(1)
+                assert app.customers.verify(html.unescape(token)) is not None
+        app.close()

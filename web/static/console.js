@@ -164,7 +164,7 @@
     li.setAttribute("data-ticket", t.ticket_no);
     li.tabIndex = 0;
     var top = el("div", "row-top");
-    top.appendChild(el("span", "prio prio-" + t.priority, t.priority === "high" ? "高" : "普通"));
+    top.appendChild(el("span", "prio prio-" + t.priority, label(L.priority, t.priority)));
     top.appendChild(el("span", "row-order", t.order_no || "未提供订单号"));
     if (state.unread[t.ticket_no]) top.appendChild(el("span", "row-unread", "新消息"));
     li.appendChild(top);
