@@ -24,6 +24,7 @@ from topup.settings import MODEL, Settings
 
 READY_TIMEOUT_S = 300
 REVIVE_AFTER_S = 60
+CRASHES_BEFORE_READY = 3
 STATE_FILE = "launcher.json"  # in STATE/run: where a running launcher's processes are (tests and `status` read it)
 
 
@@ -73,6 +74,14 @@ def preflight(settings: Settings, programs: list[Program]) -> list[str]:
         problems.append(f"port(s) {', '.join(map(str, taken))} already in use: is the assistant running already? "
                         "(set TOPUP_RASA_PORT, TOPUP_ACTION_PORT, TOPUP_WEB_PORT to use others)")
     return problems
+
+
+def _exits(supervisor: Supervisor, name: str) -> int:
+    """How many times supervisord has seen `name` exit since it started."""
+    try:
+        return supervisor.log.read_text(errors="replace").count(f"exited: {name} (")
+    except OSError:
+        return 0
 
 
 def _healthy(url: str) -> bool:
@@ -174,8 +183,8 @@ def run(settings: Settings) -> int:
         if stopping:
             raise Stop
 
-    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # Ctrl-C, a stop, the terminal closing
-        signal.signal(signum, ask_to_stop)
+    previous = {signum: signal.signal(signum, ask_to_stop)  # Ctrl-C, a stop, the terminal closing
+                for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     supervisor = Supervisor(settings.state_dir)
     state_file = supervisor.run_dir / STATE_FILE
     try:
@@ -200,6 +209,14 @@ def run(settings: Settings) -> int:
             check()
             follower.pump()
             pending = [p for p in pending if not _healthy(p.url() + p.health)]
+            crashing = [p for p in pending if _exits(supervisor, p.name) >= CRASHES_BEFORE_READY]
+            if crashing:  # it will not come up by itself: say why now, not after READY_TIMEOUT_S
+                name = crashing[0].name
+                tail = (supervisor.log_dir / f"{name}.log").read_text(errors="replace").splitlines()[-15:]
+                print(f"{name} exited {CRASHES_BEFORE_READY} times while starting; the end of its log "
+                      f"({supervisor.log_dir / (name + '.log')}):\n  " + "\n  ".join(tail), file=sys.stderr)
+                supervisor.stop()
+                return 1
             if supervisor.process is not None and supervisor.process.poll() is not None:
                 print("supervisord stopped while starting; see the logs in "
                       f"{supervisor.log_dir}", file=sys.stderr)
@@ -232,6 +249,8 @@ def run(settings: Settings) -> int:
         return 0
     finally:
         state_file.unlink(missing_ok=True)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def status(settings: Settings) -> int:

@@ -279,3 +279,11 @@ def test_a_misspelt_or_retired_variable_is_named(tmp_path: Path) -> None:
 def test_a_rate_needs_a_real_window(tmp_path: Path, rate: str) -> None:
     assert problems({"TOPUP_STATE_DIR": str(tmp_path), "TOPUP_CHAT_RATE": rate})[0].startswith(
         f"TOPUP_CHAT_RATE={rate}: expected count/seconds")
+
+
+def test_endpoints_yml_expands_exactly_the_computed_variables(tmp_path: Path) -> None:
+    expanded = set(re.findall(r"\$\{(\w+)\}", (ROOT / "endpoints.yml").read_text(encoding="utf-8")))
+    assert expanded == set(ENDPOINTS_VARIABLES)
+    for settings in (load({"TOPUP_STATE_DIR": str(tmp_path / "e")}), load(scaled(tmp_path)),
+                     load(scaled(tmp_path, TOPUP_LOCK_STORE="redis-stock"))):
+        assert set(settings.endpoints_environment()) == expanded

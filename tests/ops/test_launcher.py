@@ -215,3 +215,22 @@ def test_behind_nginx_the_servers_listen_privately_and_trust_one_hop(tmp_path: P
     assert embedded.action_url == "http://10.1.2.3:5055/webhook" and embedded.rasa_url == "http://10.1.2.3:5005"
     assert {p.url() for p in plan(embedded)} == {"http://10.1.2.3:5055", "http://10.1.2.3:5005",
                                                  "http://10.1.2.3:8080"}
+
+
+def test_a_process_that_cannot_start_stops_the_run_command_with_its_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """A broken start (here: a model file that is not a model) is reported within seconds with the end of the
+    process's log, not after the launcher's five-minute wait for it to answer."""
+    from ops.launcher import __main__ as launcher
+
+    settings = make_settings(tmp_path, **pick_ports())
+    broken = Program("rasa", [sys.executable, "-c", "import sys; print('the model is broken'); sys.exit(1)"],
+                     settings.rasa_port, "/", "127.0.0.1", start_seconds=0)
+    monkeypatch.setattr(launcher, "plan", lambda _settings: [broken])
+    started = time.monotonic()
+    code = launcher.run(settings)
+    assert code == 1 and time.monotonic() - started < 60
+    err = capsys.readouterr().err
+    assert "rasa exited 3 times while starting" in err and "the model is broken" in err
+    assert not (tmp_path / "run" / "launcher.json").exists()
