@@ -99,8 +99,8 @@ _QUIET = ("running without any HTTP authentication checking", "Set uid to user 0
 class _LogFollower:
     """Prints supervisord's log lines (starts, exits, restarts) as they are written."""
 
-    def __init__(self, path: Path, out: object = sys.stdout) -> None:
-        self.path, self.out, self.offset = path, out, path.stat().st_size if path.exists() else 0
+    def __init__(self, path: Path) -> None:
+        self.path, self.offset = path, path.stat().st_size if path.exists() else 0
 
     def pump(self) -> None:
         try:
@@ -114,8 +114,8 @@ class _LogFollower:
         if data:
             self.offset += len(data)
             lines = [line for line in data.decode(errors="replace").splitlines() if not line.endswith(_QUIET)]
-            self.out.write("".join(f"[supervisor] {line}\n" for line in lines))
-            self.out.flush()
+            sys.stdout.write("".join(f"[supervisor] {line}\n" for line in lines))
+            sys.stdout.flush()
 
 
 class Reviver:
