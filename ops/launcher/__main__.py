@@ -193,10 +193,10 @@ def run(settings: Settings) -> int:
         check()
         if settings.scaled:
             conf = nginx.write_local(settings, programs)
-            check = subprocess.run([programs[-1].command[0], "-t", "-q", "-p", str(conf.parent), "-c", str(conf)],
+            verdict = subprocess.run([programs[-1].command[0], "-t", "-q", "-p", str(conf.parent), "-c", str(conf)],
                                    capture_output=True, text=True)
-            if check.returncode != 0:
-                print(f"nginx refuses its configuration {conf}:\n{check.stderr}", file=sys.stderr)
+            if verdict.returncode != 0:
+                print(f"nginx refuses its configuration {conf}:\n{verdict.stderr}", file=sys.stderr)
                 return 2
         supervisor.write_conf(programs)
         follower = _LogFollower(supervisor.log)

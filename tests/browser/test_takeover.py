@@ -53,7 +53,7 @@ def test_customer_to_agent_and_back(stack: Site, context: BrowserContext, browse
         expect(first.locator(".row-order")).to_have_text(ORDER)
         expect(first.locator(".row-complaint")).to_have_text("充值卡住")
         expect(first.locator(".row-amount")).to_have_text("100 元")
-        expect(first.locator(".prio")).to_have_text("高")
+        expect(first.locator(".prio")).to_have_text("高优先")
 
         open_ticket(agent, ticket_no)
         expect(agent.locator("#t-summary")).to_contain_text("高优先")
