@@ -111,6 +111,14 @@ def test_a_killed_rasa_server_comes_back_and_the_conversation_resumes(stack: Sta
     assert re.search(r"exited: rasa \(terminated by SIGKILL; not expected\)", stack.log("supervisord"))
 
 
+def test_a_killed_web_app_is_restarted_and_the_console_serves_again(stack: Stack) -> None:
+    old = stack.kill("web")
+    seconds = stack.wait_restarted("web", old, timeout_s=60)
+    print(f"web app killed: serving again after {seconds:.1f}s")
+    assert requests.get(f"{stack.web_url}/console", timeout=5).status_code == 200
+    assert "小卡" in text(stack.say("after-web-kill", "你好"))  # the chat never depended on it
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
