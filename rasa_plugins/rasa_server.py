@@ -50,7 +50,8 @@ def freeze_after_load() -> None:
 
 def rasa_arguments(settings: Settings, port: int) -> list[str]:
     """`rasa run`'s arguments for this server (the token never reaches the process list: argv is set inside)."""
-    return ["run", "--enable-api", "--auth-token", settings.rasa_token, "-i", settings.bind_host,
+    # --option=value: a token that starts with "-" is still the option's value, not another option.
+    return ["run", "--enable-api", f"--auth-token={settings.rasa_token}", "-i", settings.bind_host,
             "--port", str(port), "--model", str(MODEL), "--endpoints", str(ROOT / "endpoints.yml"),
             "--credentials", str(ROOT / "credentials.yml"), "--cors", "*"]
 

@@ -560,7 +560,11 @@ def _without_password(text: str) -> str:
 
 
 def new_secret() -> str:
-    return random_secrets.token_urlsafe(32)
+    """32 random bytes, URL-safe; never starting with "-", which command lines would read as an option."""
+    while True:
+        value = random_secrets.token_urlsafe(32)
+        if not value.startswith("-"):
+            return value
 
 
 def _generated_secrets(path: Path, names: list[str]) -> dict[str, str]:

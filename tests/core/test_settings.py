@@ -287,3 +287,17 @@ def test_endpoints_yml_expands_exactly_the_computed_variables(tmp_path: Path) ->
     for settings in (load({"TOPUP_STATE_DIR": str(tmp_path / "e")}), load(scaled(tmp_path)),
                      load(scaled(tmp_path, TOPUP_LOCK_STORE="redis-stock"))):
         assert set(settings.endpoints_environment()) == expanded
+
+
+def test_a_made_secret_never_looks_like_a_command_line_option() -> None:
+    from topup.settings import new_secret
+
+    assert not any(new_secret().startswith("-") for _ in range(2000))  # 1 in 64 would, drawn at random
+
+
+def test_the_rasa_token_reaches_rasa_as_one_argument_whatever_it_starts_with(tmp_path: Path) -> None:
+    from rasa_plugins.rasa_server import rasa_arguments
+
+    settings = load({"TOPUP_STATE_DIR": str(tmp_path), "TOPUP_RASA_TOKEN": "-starts-with-a-dash-0123"})
+    arguments = rasa_arguments(settings, 5005)
+    assert "--auth-token=-starts-with-a-dash-0123" in arguments and "-starts-with-a-dash-0123" not in arguments
