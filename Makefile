@@ -1,7 +1,7 @@
 # The two commands that matter: `make run` and `make test` (see README.md).
 SHELL := /bin/bash
 
-.PHONY: run run-scaled test setup train shell tickets lint clean eval-nlu bench profile
+.PHONY: run run-scaled test setup train shell tickets lint clean eval-nlu bench profile fuzz
 
 run:
 	bash ops/scripts/run.sh
@@ -34,6 +34,11 @@ clean:
 
 eval-nlu: setup
 	PATH="$$PWD/.venv/bin:$$PATH" python -m ops.nlu_eval.compare --out reports/nlu
+
+# The conversation fuzzer, longer than the test command's run: 20,000 seeded walks through the engine on the real
+# services with the trained NLU, every turn checked (tests/dialogue/fuzzer.py). FUZZ_WALKS and FUZZ_SEED change it.
+fuzz: train
+	PATH="$$PWD/.venv/bin:$$PATH" python -m tests.dialogue.fuzzer --walks $${FUZZ_WALKS:-20000} --seed $${FUZZ_SEED:-1}
 
 bench: train
 	PATH="$$PWD/.venv/bin:$$PATH" python -m ops.bench --out reports/bench

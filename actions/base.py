@@ -41,6 +41,12 @@ def latest_text(tracker: Tracker) -> str:
     return tracker.latest_message.get("text") or ""
 
 
+def original_text(tracker: Tracker) -> str:
+    """The customer's own words (the parse data holds the normalised text)."""
+    user = next((e for e in reversed(tracker.events) if e.get("event") == "user"), None)
+    return (user or {}).get("text") or ""
+
+
 def latest_entity(tracker: Tracker, name: str) -> str | None:
     return next(tracker.get_latest_entity_values(name), None)
 

@@ -7,19 +7,13 @@ import re
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import TopupAction, branch, latest_entity, within_turn
+from actions.base import TopupAction, branch, latest_entity, original_text, within_turn
 
 logger = logging.getLogger(__name__)
 _CN_RATING = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "满": 5}
-
-
-def _original_text(tracker: Tracker) -> str:
-    """The customer's own words (the parse data holds the normalised text)."""
-    user = next((e for e in reversed(tracker.events) if e.get("event") == "user"), None)
-    return (user or {}).get("text") or ""
 
 
 def parse_rating(entity: object, text: str) -> int | None:
@@ -59,12 +53,12 @@ class ActionRelayToAgent(TopupAction):
     ) -> list[EventType]:
         try:
             relayed = await within_turn(self.app, self.app.console.relay_customer_message, tracker.sender_id,
-                                     _original_text(tracker))
+                                     original_text(tracker))
         except Exception:
             logger.exception("relay to agent failed for %s", tracker.sender_id)
             return []
-        if relayed is None:  # nobody holds the conversation any more: the assistant takes it back
-            return [SlotSet("agent_active", False)]
+        if relayed is None:  # nobody holds the conversation any more: the assistant takes it back and answers
+            return [SlotSet("agent_active", False), FollowupAction("action_converse")]
         return []
 
 
@@ -102,9 +96,9 @@ class ActionSaveRating(TopupAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        rating = parse_rating(latest_entity(tracker, "rating"), _original_text(tracker))
-        if rating is None:
-            return branch("rating_invalid", "rating")
+        rating = parse_rating(latest_entity(tracker, "rating"), original_text(tracker))
+        if rating is None:  # the customer moved on: no more rating question, the engine answers the message
+            return branch("rating_invalid", None)
         try:
             await within_turn(self.app, self.app.console.rate, tracker.sender_id, rating)
         except Exception:

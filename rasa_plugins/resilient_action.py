@@ -4,8 +4,9 @@ Rasa 3.6 waits up to five minutes for the action server (a constant, not a setti
 call fails, drops the action's events and carries on: the customer gets nothing back. This subclass
 of Rasa's RemoteAction bounds every call by TOPUP_ACTION_TIMEOUT_SECONDS and turns any failure
 (refused, reset, timed out, 5xx, a bad body) into the assistant's own apology and the offer of a person,
-then listens. What the customer's message gave (an order number, a phone tail) is kept in the slots, since
-the action that would have read it never answered: their next message carries on from it.
+then listens. What the customer's message gave (an order number, a phone tail) is kept in the conversation's
+state (slot `case`, read as the engine reads it), since the action that would have read it never answered: their
+next message carries on from it, and a "yes" takes the offer of a person.
 """
 
 from __future__ import annotations
@@ -26,15 +27,13 @@ from rasa.shared.core.events import BotUttered, Event, FollowupAction, SlotSet
 from rasa.shared.core.trackers import EventVerbosity
 
 from topup import settings
-from topup.conversation import COMPLAINT_INTENTS
-from topup.intake import read_message
+from topup.dialogue.engine import absorb, wording
+from topup.dialogue.model import Case, Phase
+from topup.dialogue.understand import read_message
 
 logger = logging.getLogger("topup.actions_unavailable")
 
-# Actions whose failure means the handoff itself did not happen: say so, don't offer it again.
-HANDOFF_ACTIONS = {"action_handoff"}
 APOLOGY = ["utter_lookup_error", "utter_offer_human"]
-HANDOFF_APOLOGY = ["utter_handoff_failed"]
 # Spoken when the domain has none of the responses above (e.g. another bot using this module).
 LAST_RESORT = "抱歉，系统这会儿出了点问题，不是您的问题。请稍后再试，或者回复“转人工”。"
 
@@ -63,6 +62,10 @@ _LEAN_FIELDS = {
     "slot": ("event", "timestamp", "name", "value"),
 }
 _LEAN_PARSE = ("intent", "entities", "text")
+# Slots holding the conversation's whole state: the action reads their current value from the request's slots,
+# never their history, so their events go without the value (at turn 200 the history of `case` alone would be
+# hundreds of kB per call).
+STATE_SLOTS = frozenset({"case"})
 _ABOUT_THE_MODEL = ("model_id", "assistant_id")
 
 
@@ -73,6 +76,8 @@ def lean_event(event: dict[str, Any]) -> dict[str, Any]:
         lean = dict(event)
     else:
         lean = {key: event[key] for key in fields if event.get(key) is not None}
+        if lean.get("event") == "slot" and lean.get("name") in STATE_SLOTS:
+            lean.pop("value", None)
     if isinstance(lean.get("metadata"), dict):
         lean["metadata"] = {k: v for k, v in lean["metadata"].items() if k not in _ABOUT_THE_MODEL}
     parse = event.get("parse_data")
@@ -156,9 +161,9 @@ class ResilientRemoteAction(RemoteAction):
             return await self._apology(output_channel, nlg, tracker)
 
     async def _apology(self, output_channel: Any, nlg: Any, tracker: Any) -> list[Event]:
-        handoff = self.name() in HANDOFF_ACTIONS
+        case = kept_case(tracker)
         messages: list[Event] = []
-        for response in HANDOFF_APOLOGY if handoff else APOLOGY:
+        for response in filter(None, (wording(case, r) for r in APOLOGY)):
             try:
                 draft = await nlg.generate(response, tracker, output_channel.name())
             except Exception:  # noqa: BLE001 - the apology must not fail in turn
@@ -168,37 +173,21 @@ class ResilientRemoteAction(RemoteAction):
                 messages.append(create_bot_utterance(draft))
         if not messages:
             messages.append(BotUttered(LAST_RESORT))
-        slots: list[Event] = kept_facts(tracker) + [SlotSet("awaiting", None if handoff else "offer_human")]
         # Listen next: the rules only know what to do after an action that answered.
-        return messages + slots + [FollowupAction("action_listen")]
+        return messages + [SlotSet("case", case.as_slot()), FollowupAction("action_listen")]
 
 
-def _entity(message: Any, name: str) -> object:  # noqa: ANN401 - Rasa's latest_message
-    for entity in (getattr(message, "entities", None) or []):
-        if isinstance(entity, dict) and entity.get("entity") == name:
-            return entity.get("value")
-    return None
-
-
-def kept_facts(tracker: Any) -> list[Event]:  # noqa: ANN401 - a DialogueStateTracker
-    """Slots for what the customer's latest message gave, read as action_verify_order reads it.
-
-    A new order number replaces the one in the slots and is unverified until its tail is checked; a tail alone
-    is kept for the order already given. A malformed number changes nothing (it gets its answer next time).
-    """
+def kept_case(tracker: Any) -> Case:  # noqa: ANN401 - a DialogueStateTracker
+    """The conversation's state with what the latest message gave (topup.dialogue.engine.absorb: a new order
+    number replaces the one before, unverified; a tail is kept for the order), and the offer of a person pending
+    (unless a ticket is open already)."""
     message = tracker.latest_message
-    given = read_message(getattr(message, "text", None), _entity(message, "order_id"),
-                         _entity(message, "phone_last4"))
-    events: list[Event] = []
+    case = Case.from_slot(tracker.get_slot("case"))
     intent = (getattr(message, "intent", None) or {}).get("name")
-    if intent in COMPLAINT_INTENTS:
-        events.append(SlotSet("complaint", intent))
-    if given.order_no and given.order_no != tracker.get_slot("order_id"):
-        events += [SlotSet("order_id", given.order_no), SlotSet("verified", False),
-                   SlotSet("phone_last4", given.phone_tail), SlotSet("steps_log", [])]
-    elif given.phone_tail and given.phone_tail != tracker.get_slot("phone_last4"):
-        events += [SlotSet("phone_last4", given.phone_tail)]
-    return events
+    absorb(case, read_message(getattr(message, "text", None) or "", intent, getattr(message, "entities", None) or []))
+    if case.phase is not Phase.TICKET:
+        case.phase, case.asked, case.handoff_reason = Phase.OFFERED, {"offer": 1}, "system_error"
+    return case
 
 
 def install() -> None:

@@ -80,7 +80,7 @@ class App:
             handoffs=handoffs,
             outbox=Outbox(settings.outbox_dir, handoffs),
             security=SecurityService(engine, clock, settings.client_max_failed_lookups,
-                                     settings.lookup_cooldown_minutes),
+                                     settings.lookup_cooldown_minutes, settings.order_max_failed_lookups),
             console=ConsoleService(engine, clock),
         )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
@@ -17,10 +16,6 @@ COMPLAINT_INTENTS = frozenset(
     }
 )
 MAX_TEXT = 2000  # per message kept in a ticket
-_CLAIMS_DEBIT = re.compile(
-    r"(?<!没)(?<!未)(?<!不)(?<!没有)扣(了|款|钱|费|掉|走)"  # "扣了/扣款", but not "没扣款"
-    r"|钱(已经|都|也)?(被)?扣|(已经|都)付(了|款|过)|付了钱|付款成功"
-)
 
 
 def _intent(event: dict) -> str | None:
@@ -65,18 +60,3 @@ def customer_description(events: Iterable[dict]) -> str:
 
 def frustration(events: Iterable[dict]) -> int:
     return sum(1 for e in user_events(events) if _intent(e) == "express_frustration")
-
-
-def claims_debit(events: Iterable[dict]) -> bool:
-    """Whether the customer has said money left their account."""
-    return any(_CLAIMS_DEBIT.search(e.get("text") or "") for e in user_events(events))
-
-
-def consecutive_fallbacks(events: Iterable[dict]) -> int:
-    """How many of the latest customer messages in a row were not understood."""
-    count = 0
-    for event in reversed(user_events(events)):
-        if _intent(event) != "nlu_fallback":
-            break
-        count += 1
-    return count

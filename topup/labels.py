@@ -21,11 +21,14 @@ LABELS: dict[str, dict[str, str]] = {
     "reason": {
         "debited_processing_30min": "扣款后充值超过 30 分钟", "duplicate_charge": "重复扣款",
         "claim_record_mismatch": "客户说已扣款，系统没有记录", "risk_hold": "风控拦截",
-        "very_frustrated": "客户情绪激动",
+        "very_frustrated": "客户情绪激动", "complaint_money_taken": "客户投诉，且已扣款",
+        "angry_money_taken": "客户很生气，且已扣款",
     },
     "handoff": {
         "customer_request": "客户要求转人工", "selfhelp_exhausted": "自助步骤都试过了",
         "verification_failed": "订单验证没通过", "system_error": "系统出错", "not_understood": "助手没听懂客户的问题",
+        "complaint": "客户投诉", "customer_angry": "客户情绪激动，要求处理", "refund_request": "客户要求退款",
+        "customer_left_open_case": "客户离开，问题还没解决",
     },
     "diagnosis": {
         "unpaid": "未付款", "payment_failed": "支付失败", "debit_not_recorded": "扣款未入账",

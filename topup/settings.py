@@ -396,9 +396,19 @@ class Settings:
         "Failed ownership checks in one conversation before it stops looking orders up.", "attempts",
         CONVERSATION)
     client_max_failed_lookups: int = setting(
-        "TOPUP_CLIENT_MAX_FAILED_LOOKUPS", INTEGER, fixed(10),
+        "TOPUP_CLIENT_MAX_FAILED_LOOKUPS", INTEGER, fixed(60),
         "Failed ownership checks one client (signed customer, else address) may cause across conversations "
-        "within TOPUP_LOOKUP_COOLDOWN_MINUTES.", "attempts", CONVERSATION)
+        "within TOPUP_LOOKUP_COOLDOWN_MINUTES: a ceiling on guessing from one place, high enough that many "
+        "customers behind one carrier or office address never reach it with their typos.", "attempts",
+        CONVERSATION)
+    order_max_failed_lookups: int = setting(
+        "TOPUP_ORDER_MAX_FAILED_LOOKUPS", INTEGER, fixed(5),
+        "Failed ownership checks against one order number, from anywhere, within TOPUP_LOOKUP_COOLDOWN_MINUTES; "
+        "past it that order is not checked (the customer is offered a person).", "attempts", CONVERSATION)
+    contact_phone: str = setting(
+        "TOPUP_CONTACT_PHONE", TEXT, fixed("", "empty: customers are told to ask for a person here"),
+        "The platform's customer-service phone number customers are given when they ask how to reach a person.",
+        group=CONVERSATION)
     lookup_cooldown_minutes: int = setting(
         "TOPUP_LOOKUP_COOLDOWN_MINUTES", INTEGER, fixed(15),
         "The window of TOPUP_CLIENT_MAX_FAILED_LOOKUPS: older failures no longer count.", "minutes", CONVERSATION)

@@ -76,6 +76,11 @@ def check(report: dict) -> list[str]:
     if report["order_numbers"]["rate"] < limits["order_number_extraction"]:
         orders = report["order_numbers"]
         failures.append(f"order numbers {orders['rate']:.3f}: missed {orders['missed']}")
+    family = report["intents"]["complaint_family"]
+    for side in ("recall", "precision"):
+        if family[side] < limits[f"complaint_family_{side}"]:
+            failures.append(f"complaint family {side} {family[side]:.3f} < {limits[f'complaint_family_{side}']}: "
+                            f"missed {family['missed']}, taken for complaints {family['taken_for_complaints']}")
     if len(report["intents"]["complaint_as_social"]) > limits["complaints_as_social"]:
         failures.append(f"complaints read as greet/thank/affirm: {report['intents']['complaint_as_social']}")
     return failures
@@ -85,6 +90,8 @@ def summary(report: dict) -> str:
     i, e, o = report["intents"], report["entities"], report["order_numbers"]
     return (
         f"held-out messages {report['messages']}: intent accuracy {i['accuracy']:.3f}, macro F1 {i['macro_f1']:.3f}, "
+        f"complaint family recall {i['complaint_family']['recall']:.3f} precision "
+        f"{i['complaint_family']['precision']:.3f}, "
         f"entity F1 {e['micro_f1']:.3f}, order numbers {o['extracted']}/{o['messages']}, "
         f"complaints read as greet/thank/affirm {len(i['complaint_as_social'])}"
     )

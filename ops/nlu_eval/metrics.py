@@ -46,12 +46,27 @@ def intent_scores(cases: list[Case]) -> dict:
         "accuracy": correct / len(cases) if cases else 0.0,
         "macro_f1": sum(v["f1"] for v in per_intent.values()) / len(per_intent) if per_intent else 0.0,
         "per_intent": per_intent,
+        "complaint_family": complaint_family(cases),
         "complaint_as_social": complaint_as_social,
         "errors": [
             {"text": c.text, "expected": c.intent, "predicted": c.predicted_intent, "confidence": c.confidence}
             for c in cases if c.intent != c.predicted_intent
         ],
     }
+
+
+def complaint_family(cases: list[Case]) -> dict:
+    """The six complaint intents read as one label: a complaint read as another complaint still opens the case
+    (the engine asks for the order either way), a complaint read as anything else does not. Recall: complaints
+    read as complaints; precision: what was read as a complaint that was one."""
+    tp = sum(1 for c in cases if c.intent in COMPLAINTS and c.predicted_intent in COMPLAINTS)
+    fn = sum(1 for c in cases if c.intent in COMPLAINTS and c.predicted_intent not in COMPLAINTS)
+    fp = sum(1 for c in cases if c.intent not in COMPLAINTS and c.predicted_intent in COMPLAINTS)
+    p, r, f = _prf(tp, fp, fn)
+    return {"precision": p, "recall": r, "f1": f, "support": tp + fn,
+            "missed": [c.text for c in cases if c.intent in COMPLAINTS and c.predicted_intent not in COMPLAINTS],
+            "taken_for_complaints": [c.text for c in cases
+                                     if c.intent not in COMPLAINTS and c.predicted_intent in COMPLAINTS]}
 
 
 def entity_scores(cases: list[Case]) -> dict:

@@ -21,7 +21,10 @@ ruff check .
 
 echo "== rasa data validate (warnings fail)"
 rasa data validate --fail-on-warnings >var/validate.log 2>&1 || { grep -v Deprecat var/validate.log | tail -n 30; exit 1; }
-if grep -q "UserWarning" var/validate.log; then grep "UserWarning" var/validate.log; exit 1; fi
+# Responses are said by action_converse, not by rules or stories, so Rasa calls them unused: that warning alone is
+# expected (tests/dialogue/test_engine.py checks that every response is said by something and exists).
+unexpected="$(grep "UserWarning" var/validate.log | grep -v "The utterance 'utter_[a-z0-9_]*' is not used in any story or rule" || true)"
+if [ -n "$unexpected" ]; then echo "$unexpected"; exit 1; fi
 
 echo "== rasa test: Chinese test stories"
 rm -rf results

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from helpers import final_slots, make_tracker, run_action
+from helpers import Conversation, final_slots, make_tracker, run_action
 from sqlalchemy import delete
 
-from actions.handoff import ActionHandoff
 from actions.takeover import (
     ActionAgentJoined,
     ActionAgentLeft,
@@ -15,7 +14,6 @@ from actions.takeover import (
     ActionSaveRating,
     parse_rating,
 )
-from actions.verification import ActionVerifyOrder
 from tests.appkit import installed, rebuilt
 from topup.app import App
 from topup.db.engine import unit_of_work
@@ -57,6 +55,7 @@ async def test_relay_without_an_agent_hands_the_conversation_back(db: App) -> No
         ActionRelayToAgent(), make_tracker("还在吗", "greet", sender_id=CID, slots={"agent_active": True})
     )
     assert final_slots(events) == {"agent_active": False}
+    assert {"event": "followup", "timestamp": None, "name": "action_converse"} in events  # the message is answered
 
 
 async def test_resolve_then_rating_is_stored(db: App) -> None:
@@ -73,9 +72,9 @@ async def test_resolve_then_rating_is_stored(db: App) -> None:
     assert db.handoffs.get_ticket(ticket_no).details["rating"] == 5
 
 
-async def test_a_reply_that_is_not_a_rating_asks_again(db: App) -> None:
-    events, _ = await run_action(ActionSaveRating(), make_tracker("嗯嗯", "affirm", slots={"awaiting": "rating"}))
-    assert final_slots(events) == {"awaiting": "rating", "next_move": "rating_invalid"}
+async def test_a_reply_that_is_not_a_rating_drops_the_question(db: App) -> None:
+    events, _ = await run_action(ActionSaveRating(), make_tracker("还有个问题", "inform", slots={"awaiting": "rating"}))
+    assert final_slots(events) == {"awaiting": None, "next_move": "rating_invalid"}
 
 
 @pytest.mark.parametrize(
@@ -88,31 +87,33 @@ def test_parse_rating(entity_value: object, text: str, rating: int | None) -> No
 
 
 async def test_handoff_out_of_hours_says_when(db: App) -> None:
+    chat = Conversation(CID)
     with installed(rebuilt(db, TOPUP_BUSINESS_HOURS="00:00-00:01")):
-        events, _ = await run_action(ActionHandoff(), make_tracker("转人工", "request_human", sender_id=CID))
-    slots = final_slots(events)
-    assert slots["next_move"] == "handoff_offhours" and slots["ticket_no"].startswith("TK")
-    assert "00:00" in slots["opening_time"]
+        await chat.say("转人工", "request_human")
+        assert await chat.say("没有", "deny") == ["utter_handoff_offhours"]
+    assert chat.case["ticket_no"].startswith("TK") and "00:00" in chat.texts[-1]
 
 
 async def test_handoff_with_no_agent_online(db: App) -> None:
     with unit_of_work(db.engine) as session:
         session.execute(delete(AgentPresenceRow))
-    events, _ = await run_action(ActionHandoff(), make_tracker("转人工", "request_human", sender_id=CID))
-    assert final_slots(events)["next_move"] == "handoff_no_agent"
-
-
-def _with_token(tracker, token: str):  # noqa: ANN001, ANN202
-    tracker.latest_message["metadata"] = {"customer_token": token}
-    return tracker
+    chat = Conversation(CID)
+    await chat.say("KM20261127004215 3821")
+    assert await chat.say("转人工", "request_human") == ["utter_handoff_no_agent"]
 
 
 async def test_signed_in_customer_is_verified_without_the_tail(db: App) -> None:
     token = db.customers.sign("demo-customer-1", "13800003821")
-    tracker = _with_token(make_tracker("话费一直在充值", "recharge_stuck"), token)
-    events, _ = await run_action(ActionVerifyOrder(), tracker)
-    slots = final_slots(events)
-    assert slots["next_move"] == "diag_processing_overdue" and slots["order_id"] == "KM20261127004215"
+    chat = Conversation(metadata={"customer_token": token})
+    assert (await chat.say("话费一直在充值", "recharge_stuck"))[0] == "utter_diagnosis_processing_overdue"
+    assert chat.case["order_no"] == "KM20261127004215"
+
+
+async def test_signed_in_customer_proves_an_older_order_with_the_same_phone(db: App) -> None:
+    token = db.customers.sign("demo-customer-1", "13800003821")
+    chat = Conversation(metadata={"customer_token": token})
+    await chat.say("KM20261127004215 这个单", "check_order_status")
+    assert chat.case["verified"]
 
 
 @pytest.mark.parametrize(
@@ -123,12 +124,13 @@ async def test_signed_in_customer_is_verified_without_the_tail(db: App) -> None:
 async def test_an_invalid_token_is_ignored(db: App, token: str) -> None:
     if token == "expired":
         token = db.customers.sign("x", "13800003821", ttl_s=-5)
-    events, _ = await run_action(ActionVerifyOrder(), _with_token(make_tracker("一直在充值", "recharge_stuck"), token))
-    assert final_slots(events)["next_move"] == "ask_order_id"
+    chat = Conversation(metadata={"customer_token": token})
+    assert await chat.say("一直在充值", "recharge_stuck") == ["utter_ask_order_id"]
 
 
 async def test_a_token_does_not_open_someone_elses_order(db: App) -> None:
     token = db.customers.sign("someone", "13999990000")
-    tracker = _with_token(make_tracker("查一下 KM20261127004215", "check_order_status"), token)
-    events, _ = await run_action(ActionVerifyOrder(), tracker)
-    assert final_slots(events)["next_move"] == "not_verified"
+    chat = Conversation(metadata={"customer_token": token})
+    assert await chat.say("查一下 KM20261127004215", "check_order_status") == ["utter_ask_phone_last4"]
+    assert not chat.case["verified"] and not chat.case["facts"]
+    assert await chat.say("还是查一下", "check_order_status") == ["utter_ask_phone_last4_again"]  # phone tried once

@@ -1,20 +1,10 @@
-"""Reading Rasa-shaped event logs for the handoff, and the self-help bookkeeping."""
+"""Reading Rasa-shaped event logs for the handoff."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-import pytest
-
-from topup.conversation import (
-    MAX_TEXT,
-    claims_debit,
-    consecutive_fallbacks,
-    customer_description,
-    frustration,
-    transcript,
-)
-from topup.selfhelp import HELPED_INTENTS, next_step, record_outcome
+from topup.conversation import MAX_TEXT, customer_description, frustration, transcript
 
 T0 = datetime(2026, 11, 28, 8, 0, 0, tzinfo=timezone.utc).timestamp()
 
@@ -105,81 +95,10 @@ def test_description_of_nothing_is_empty() -> None:
     assert customer_description(NOISE) == ""
 
 
-# --- frustration, claims_debit, fallbacks ------------------------------------------------------
+# --- frustration ----------------------------------------------------------------------------------
 
 
 def test_frustration_counts_frustrated_messages() -> None:
     assert frustration(CONVERSATION) == 2
     assert frustration([]) == 0
     assert frustration([bot("express_frustration"), user("好的", "affirm")]) == 0
-
-
-@pytest.mark.parametrize(
-    "text",
-    ["钱扣了没到账", "已经付了款", "我已经付款了", "都付过了还不到", "付了钱没到", "显示付款成功"]
-    + ["钱已经被扣了", "扣款100元"],
-)
-def test_claims_debit_true(text: str) -> None:
-    assert claims_debit([user("你好", "greet"), user(text, "charged_not_received")]) is True
-
-
-@pytest.mark.parametrize("text", ["一直在充值", "话费还没到", "订单KM20261127004215", "支付失败了", ""])
-def test_claims_debit_false(text: str) -> None:
-    assert claims_debit([user(text, "recharge_stuck")]) is False
-
-
-def test_claims_debit_reads_only_customer_messages() -> None:
-    assert claims_debit([bot("如果钱扣了没到账，请不要重复付款")]) is False
-    assert claims_debit([{"event": "user", "text": None}]) is False
-
-
-@pytest.mark.parametrize("text", ["支付失败了，还没扣款吧", "没扣钱"])
-def test_claims_debit_respects_negation(text: str) -> None:
-    assert claims_debit([user(text, "payment_failed")]) is False
-
-
-def test_consecutive_fallbacks_counts_only_the_latest_run() -> None:
-    fb = "nlu_fallback"
-    assert consecutive_fallbacks([]) == 0
-    assert consecutive_fallbacks([user("a", fb), user("b", "greet")]) == 0
-    assert consecutive_fallbacks([user("a", fb), user("b", "greet"), user("c", fb), bot("?"), user("d", fb)]) == 2
-    assert consecutive_fallbacks([user("a", fb), *NOISE, user("b", fb), user("c", fb)]) == 3
-    assert consecutive_fallbacks([user("a", fb), user("b")]) == 0  # no parse data: not a fallback
-
-
-# --- selfhelp ---------------------------------------------------------------------------------
-
-PLAN = ["refresh_relogin", "clear_cache", "check_account"]
-
-
-def test_next_step_walks_the_plan_in_order() -> None:
-    assert next_step(PLAN, []) == "refresh_relogin"
-    assert next_step(PLAN, [{"step": "refresh_relogin", "outcome": "not_helped"}]) == "clear_cache"
-    log = [{"step": "refresh_relogin", "outcome": "not_helped"}, {"step": "check_account", "outcome": "pending"}]
-    assert next_step(PLAN, log) == "clear_cache"
-    assert next_step(PLAN, [{"step": s, "outcome": "not_helped"} for s in PLAN]) is None
-    assert next_step([], []) is None
-
-
-def test_record_outcome_marks_the_pending_step() -> None:
-    log = [{"step": "refresh_relogin", "outcome": "not_helped"}, {"step": "clear_cache", "outcome": "pending"}]
-    helped = record_outcome(log, helped=True)
-    assert helped == [
-        {"step": "refresh_relogin", "outcome": "not_helped"},
-        {"step": "clear_cache", "outcome": "helped"},
-    ]
-    assert log[1]["outcome"] == "pending"  # a new list: the slot value passed in is not mutated
-    assert record_outcome(log, helped=False)[1]["outcome"] == "not_helped"
-
-
-def test_record_outcome_marks_only_the_latest_pending_and_nothing_else() -> None:
-    log = [{"step": "a", "outcome": "pending"}, {"step": "b", "outcome": "pending"}]
-    assert [e["outcome"] for e in record_outcome(log, True)] == ["pending", "helped"]
-    done = [{"step": "a", "outcome": "helped"}]
-    assert record_outcome(done, False) == done
-    assert record_outcome([], True) == []
-
-
-def test_helped_intents() -> None:
-    assert {"affirm", "thank"} == set(HELPED_INTENTS)
-    assert "deny" not in HELPED_INTENTS

@@ -6,13 +6,14 @@ import time
 
 import pytest
 
-from topup.intake import read_message
 from topup.order_number import (
     MalformedOrderNumber,
     OrderNumber,
     extract_phone_tail,
     find_order_number_text,
+    find_order_numbers,
     normalise_order_number,
+    phone_tail_in,
 )
 from topup.text import fold_width
 
@@ -20,9 +21,9 @@ CANONICAL = "KM20261127004215"
 
 
 def tail_after_removing_order(text: str) -> str | None:
-    """What actions/verification.py does (topup.intake.read_message): fold the width, drop the order-number
-    text, then look for the tail."""
-    return read_message(text).phone_tail
+    """What the conversation does with a message (topup.dialogue.understand.read_facts): find the order numbers,
+    then look for the tail outside them."""
+    return phone_tail_in(text, find_order_numbers(text).spans)
 
 
 # --- normalise_order_number -------------------------------------------------------------------

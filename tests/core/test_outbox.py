@@ -15,17 +15,18 @@ from pathlib import Path
 from unittest.mock import Mock
 
 import pytest
-from rasa_sdk import Tracker
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
-from actions.handoff import ActionHandoff
-from tests.actions.helpers import final_slots, make_tracker, run_action, user_event
-from tests.appkit import installed, rebuilt
+from tests.actions.helpers import user_event
+from tests.appkit import rebuilt
 from topup.app import App
 from topup.db.engine import unit_of_work
 from topup.db.schema import TicketRow
+from topup.dialogue.model import Case
+from topup.dialogue.ports import Handoff
+from topup.dialogue.service_ports import ServicePorts
 from topup.model import Complaint, StepRecord
 from topup.services import outbox
 from topup.services.handoff import HandoffRequest, HandoffService
@@ -279,45 +280,45 @@ def test_a_corrupt_file_is_put_aside_and_does_not_block_the_others(
     assert (spool / "handoff-0000garbage.bad").read_text(encoding="utf-8") == "{not json"
 
 
-# --- ActionHandoff with the database down ----------------------------------------------------------------------
+# --- the conversation's handoff with the database down ------------------------------------------------------------
 
 
-def _tracker() -> Tracker:
-    return make_tracker("转人工", intent="request_human", sender_id="conv-db-down",
-                        slots={"order_id": "KM20261127004215", "verified": True, "complaint": "recharge_stuck"},
-                        events=[user_event("充了话费没到账", intent="recharge_stuck")])
+def _handoff(app: App) -> Handoff:
+    """The conversation engine's handoff (its port on the services), for a verified order."""
+    case = Case(order_no="KM20261127004215", verified=True, complaint="recharge_stuck")
+    events = [user_event("充了话费没到账", intent="recharge_stuck"), user_event("转人工", intent="request_human")]
+    return ServicePorts(app, "conv-db-down", {}, events).hand_off(case, "customer_request")
 
 
 def _database_down(*_args: object, **_kwargs: object) -> None:
     raise OperationalError("SELECT 1", {}, ConnectionRefusedError())
 
 
-async def test_handoff_with_the_database_down_is_queued(
-    app: App, box: Outbox, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_handoff_with_the_database_down_is_queued(app: App, box: Outbox, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(app.handoffs, "hand_off", _database_down)
-
-    with installed(app):
-        events, dispatcher = await run_action(ActionHandoff(), _tracker())
-
-    assert final_slots(events)["next_move"] == "handoff_queued"
-    assert final_slots(events)["awaiting"] == "handed_off"
+    assert _handoff(app).status == "queued"
     [path] = box.pending()
     queued, _ = outbox._decode(json.loads(path.read_text(encoding="utf-8")))
     assert (queued.conversation_id, queued.order_no, queued.verified) == ("conv-db-down", "KM20261127004215", True)
     assert queued.complaint is Complaint.RECHARGE_STUCK
+    assert [line["text"] for line in queued.transcript] == ["充了话费没到账", "转人工"]
 
 
-async def test_handoff_that_cannot_be_queued_either_says_it_failed(
+def test_handoff_that_cannot_be_queued_either_says_it_failed(
     app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
     blocked = rebuilt(app, TOPUP_OUTBOX_DIR=str(blocker / "outbox"))  # mkdir fails: OSError
     monkeypatch.setattr(blocked.handoffs, "hand_off", _database_down)
+    assert _handoff(blocked).status == "failed"
 
-    with installed(blocked):
-        events, _ = await run_action(ActionHandoff(), _tracker())
 
-    assert final_slots(events)["next_move"] == "handoff_failed"
-    assert final_slots(events)["awaiting"] is None
+def test_an_old_queued_file_without_the_newer_fields_is_still_delivered(app: App, box: Outbox) -> None:
+    request = HandoffRequest("conv-old", None, False, Complaint.RECHARGE_STUCK, "没到账", "customer_request")
+    path = box.enqueue(request)
+    body = json.loads(path.read_text(encoding="utf-8"))
+    for newer in ("complained", "angry"):
+        del body["request"][newer]
+    path.write_text(json.dumps(body), encoding="utf-8")
+    assert len(box.flush().delivered) == 1

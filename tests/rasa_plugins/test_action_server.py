@@ -26,7 +26,7 @@ from rasa.core.actions.action import RemoteAction
 from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import BotUttered, SlotSet
+from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import EndpointConfig
@@ -113,9 +113,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ActionServer]:
         app.close()
 
 
-def action_call(action: str = "action_resume", **slots: object) -> dict:
-    """What Rasa POSTs to /webhook, as small as rasa-sdk accepts."""
-    tracker = {"sender_id": "conv-as", "slots": slots, "latest_message": {"intent": {}, "entities": [], "text": ""},
+def action_call(action: str = "action_converse", **slots: object) -> dict:
+    """What Rasa POSTs to /webhook, as small as rasa-sdk accepts: a complaint without an order number."""
+    message = {"intent": {"name": "recharge_stuck"}, "entities": [], "text": "充值一直没到账"}
+    tracker = {"sender_id": "conv-as", "slots": slots, "latest_message": message,
                "events": [], "paused": False, "followup_action": None, "active_loop": {},
                "latest_action_name": "action_listen"}
     return {"next_action": action, "sender_id": "conv-as", "tracker": tracker, "domain": {},
@@ -131,7 +132,7 @@ def test_health_is_open(server: ActionServer) -> None:
 @pytest.mark.parametrize("header", [None, "Bearer wrong", "{token}", "Bearer {token}x", "bearer {token}", "Bearer "])
 def test_webhook_and_actions_refuse_a_missing_or_wrong_token(server: ActionServer, header: str | None) -> None:
     headers = {} if header is None else {"Authorization": header.format(token=server.token)}
-    webhook = requests.post(server.url + "/webhook", json=action_call(awaiting="order_id"), headers=headers, timeout=5)
+    webhook = requests.post(server.url + "/webhook", json=action_call(), headers=headers, timeout=5)
     listing = requests.get(server.url + "/actions", headers=headers, timeout=5)
     for answer in (webhook, listing):
         assert answer.status_code == 401
@@ -144,30 +145,31 @@ def test_a_token_in_the_query_string_is_not_enough(server: ActionServer) -> None
 
 
 def test_with_the_token_a_real_action_runs(server: ActionServer) -> None:
-    answer = requests.post(server.url + "/webhook", json=action_call(awaiting="order_id"), headers=server.auth(),
+    answer = requests.post(server.url + "/webhook", json=action_call(), headers=server.auth(),
                            timeout=10)
     assert answer.status_code == 200, answer.text
     body = answer.json()
-    assert body["events"] == []
+    assert [e["name"] for e in body["events"]] == ["case"] and body["events"][0]["value"]["phase"] == "need_order"
     assert [r["response"] for r in body["responses"]] == ["utter_ask_order_id"]
     listing = requests.get(server.url + "/actions", headers=server.auth(), timeout=5).json()
-    assert {"action_resume", "action_handoff", "action_verify_order"} <= {a["name"] for a in listing}
+    assert {"action_converse", "action_relay_to_agent", "action_save_rating"} <= {a["name"] for a in listing}
 
 
 async def test_rasa_calls_it_with_the_header_endpoints_yml_configures(server: ActionServer) -> None:
     domain = Domain.load(str(ROOT / "domain.yml"))
-    tracker = DialogueStateTracker.from_events("conv-rasa", [SlotSet("awaiting", "order_id")], slots=domain.slots)
+    message = UserUttered("充值一直没到账", intent={"name": "recharge_stuck", "confidence": 0.9})
+    tracker = DialogueStateTracker.from_events("conv-rasa", [message], slots=domain.slots)
     nlg = TemplatedNaturalLanguageGenerator(domain.responses)
     endpoint = EndpointConfig(url=server.url + "/webhook", headers=server.auth())
-    events = await RemoteAction("action_resume", endpoint).run(CollectingOutputChannel(), nlg, tracker, domain)
+    events = await RemoteAction("action_converse", endpoint).run(CollectingOutputChannel(), nlg, tracker, domain)
     assert [e.text for e in events if isinstance(e, BotUttered)] == [domain.responses["utter_ask_order_id"][0]["text"]]
     with pytest.raises(RasaException):  # the same call without the header: 401
-        await RemoteAction("action_resume", EndpointConfig(url=server.url + "/webhook")).run(
+        await RemoteAction("action_converse", EndpointConfig(url=server.url + "/webhook")).run(
             CollectingOutputChannel(), nlg, tracker, domain)
 
 
 def test_an_error_does_not_echo_the_request(server: ActionServer) -> None:
-    broken = {"next_action": "action_resume", "sender_id": SECRET_MARK, "tracker": f"phone {SECRET_MARK}",
+    broken = {"next_action": "action_converse", "sender_id": SECRET_MARK, "tracker": f"phone {SECRET_MARK}",
               "domain": {"note": SECRET_MARK}}
     answer = requests.post(server.url + "/webhook", json=broken, headers=server.auth(), timeout=10)
     assert answer.status_code == 500
@@ -244,12 +246,12 @@ def test_without_a_configured_token_the_generated_one_is_required(tmp_path: Path
     with running(server_environment(**env), tmp_path / "server.log") as (url, _):
         generated = read_env_file(state / "secrets.env")["TOPUP_ACTION_TOKEN"]  # made by the server's start
         for headers in ({}, {"Authorization": "Bearer "}, {"Authorization": "Bearer None"}):
-            webhook = requests.post(url + "/webhook", json=action_call(awaiting="order_id"), headers=headers,
+            webhook = requests.post(url + "/webhook", json=action_call(), headers=headers,
                                     timeout=5)
             listing = requests.get(url + "/actions", headers=headers, timeout=5)
             assert (webhook.status_code, listing.status_code) == (401, 401), headers
             assert webhook.json() == {"error": "unauthorised"}
-        answer = requests.post(url + "/webhook", json=action_call(awaiting="order_id"),
+        answer = requests.post(url + "/webhook", json=action_call(),
                                headers={"Authorization": f"Bearer {generated}"}, timeout=10)
         assert answer.status_code == 200, answer.text
     assert len(generated) >= 16

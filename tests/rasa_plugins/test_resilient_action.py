@@ -32,7 +32,7 @@ from topup import settings
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.filterwarnings("ignore:Slot auto-fill:UserWarning")
 GOOD = {
-    "events": [{"event": "slot", "name": "next_move", "value": "notice_none"}],
+    "events": [{"event": "slot", "name": "next_move", "value": "rated"}],
     "responses": [{"response": "utter_lookup_error"}, {"text": "一句普通的话"}],
 }
 
@@ -98,7 +98,7 @@ def tracker(domain: Domain) -> DialogueStateTracker:
 
 
 async def run(
-    domain: Domain, url: str, name: str = "action_verify_order",
+    domain: Domain, url: str, name: str = "action_converse",
     cls: type[RemoteAction] = ResilientRemoteAction, responses: dict | None = None,
 ) -> tuple[list[Event], float]:
     action = cls(name, EndpointConfig(url=url))
@@ -113,9 +113,10 @@ def assert_apology(domain: Domain, events: list[Event]) -> None:
     assert texts == [text_of(domain, "utter_lookup_error"), text_of(domain, "utter_offer_human")]
     offer = [e for e in events if isinstance(e, BotUttered)][1]
     assert offer.data.get("buttons"), "the offer keeps its 转人工 / 先不用 buttons"
-    assert [e for e in events if not isinstance(e, BotUttered)] == [
-        SlotSet("awaiting", "offer_human"), FollowupAction("action_listen")
-    ]
+    rest = [e for e in events if not isinstance(e, BotUttered)]
+    assert [type(e) for e in rest] == [SlotSet, FollowupAction] and rest[1] == FollowupAction("action_listen")
+    case = rest[0].value
+    assert rest[0].key == "case" and case["phase"] == "offered"  # a "yes" next takes the offer of a person
 
 
 async def test_connection_refused_gets_the_apology_quickly(domain: Domain, refused_url: str) -> None:
@@ -136,12 +137,28 @@ async def test_a_server_error_or_a_bad_body_gets_the_apology(domain: Domain, ser
     assert_apology(domain, events)
 
 
-async def test_a_failed_handoff_says_so_and_does_not_offer_it_again(domain: Domain, refused_url: str) -> None:
-    events, _ = await run(domain, refused_url, name="action_handoff")
-    assert [e.text for e in events if isinstance(e, BotUttered)] == [text_of(domain, "utter_handoff_failed")]
-    assert [e for e in events if not isinstance(e, BotUttered)] == [
-        SlotSet("awaiting", None), FollowupAction("action_listen")
-    ]
+async def test_with_a_ticket_open_the_apology_keeps_the_conversation_with_it(domain: Domain,
+                                                                            refused_url: str) -> None:
+    action = ResilientRemoteAction("action_converse", EndpointConfig(url=refused_url))
+    before = [ActionExecuted("action_listen"), SlotSet("case", {"phase": "ticket", "ticket_no": "TK1"}),
+              UserUttered("还有人吗")]
+    events = await action.run(CollectingOutputChannel(), TemplatedNaturalLanguageGenerator(domain.responses),
+                              DialogueStateTracker.from_events("conv-t", before, slots=domain.slots), domain)
+    case = next(e.value for e in events if isinstance(e, SlotSet))
+    assert (case["phase"], case["ticket_no"]) == ("ticket", "TK1")
+
+
+async def test_the_apology_keeps_the_no_three_times_rule(domain: Domain, refused_url: str) -> None:
+    action = ResilientRemoteAction("action_converse", EndpointConfig(url=refused_url))
+    nlg = TemplatedNaturalLanguageGenerator(domain.responses)
+    history: list[Event] = [ActionExecuted("action_listen"), UserUttered("在吗")]
+    said = []
+    for _ in range(3):
+        events = await action.run(CollectingOutputChannel(), nlg,
+                                  DialogueStateTracker.from_events("conv-3", history, slots=domain.slots), domain)
+        history += [e for e in events if not isinstance(e, FollowupAction)] + [UserUttered("在吗")]
+        said += [e.text for e in events if isinstance(e, BotUttered)]
+    assert max(said.count(text) for text in said) <= 2, said
 
 
 async def test_without_those_responses_the_last_resort_is_said(domain: Domain, refused_url: str) -> None:
@@ -152,7 +169,7 @@ async def test_without_those_responses_the_last_resort_is_said(domain: Domain, r
 async def test_a_rejection_is_raised_for_rasa_to_handle(domain: Domain, server: str) -> None:
     with pytest.raises(ActionExecutionRejection) as raised:
         await run(domain, server + "/400")
-    assert raised.value.action_name == "action_verify_order"
+    assert raised.value.action_name == "action_converse"
 
 
 async def test_a_good_answer_passes_through_unchanged(domain: Domain, server: str) -> None:
@@ -161,22 +178,20 @@ async def test_a_good_answer_passes_through_unchanged(domain: Domain, server: st
     assert ours == stock
     said = [e.text for e in ours if isinstance(e, BotUttered)]
     assert said == [text_of(domain, "utter_lookup_error"), "一句普通的话"]
-    assert ours[-1] == SlotSet("next_move", "notice_none")
+    assert ours[-1] == SlotSet("next_move", "rated")
 
 
 async def test_what_the_message_gave_is_kept_for_the_next_one(domain: Domain, refused_url: str) -> None:
     """The action that would have read the order number and tail never answered: the apology keeps them."""
     said = UserUttered("订单ＫＭ２０２６１１２７００４２１５ 尾号3821 一直没到账",
                        {"name": "recharge_stuck", "confidence": 0.9})
-    events = await ResilientRemoteAction("action_verify_order", EndpointConfig(url=refused_url)).run(
+    events = await ResilientRemoteAction("action_converse", EndpointConfig(url=refused_url)).run(
         CollectingOutputChannel(), TemplatedNaturalLanguageGenerator(domain.responses),
         DialogueStateTracker.from_events("conv-kept", [ActionExecuted("action_listen"), said], slots=domain.slots),
         domain)
-    assert [e for e in events if not isinstance(e, BotUttered)] == [
-        SlotSet("complaint", "recharge_stuck"), SlotSet("order_id", "KM20261127004215"), SlotSet("verified", False),
-        SlotSet("phone_last4", "3821"), SlotSet("steps_log", []), SlotSet("awaiting", "offer_human"),
-        FollowupAction("action_listen"),
-    ]
+    case = next(e.value for e in events if isinstance(e, SlotSet) and e.key == "case")
+    assert (case["order_no"], case["tail"], case["verified"], case["complaint"]) == (
+        "KM20261127004215", "3821", False, "recharge_stuck")
 
 
 @pytest.fixture
@@ -187,12 +202,12 @@ def restore_remote_action(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def test_install_makes_rasa_build_resilient_custom_actions(domain: Domain, restore_remote_action: None) -> None:
     endpoint = EndpointConfig(url="http://127.0.0.1:1/webhook")
-    before = action_for_name_or_text("action_verify_order", domain, endpoint)
+    before = action_for_name_or_text("action_converse", domain, endpoint)
     assert type(before) is RemoteAction
 
     resilient_action.install()
 
-    for name in ("action_verify_order", "action_handoff"):
+    for name in ("action_converse", "action_save_rating"):
         action = action_for_name_or_text(name, domain, endpoint)
         assert isinstance(action, ResilientRemoteAction) and action.name() == name
         assert action.action_endpoint is endpoint

@@ -158,7 +158,7 @@ def test_action_answers_are_checked_for_shape_and_in_full_on_request(tmp_path: P
 
     from rasa_plugins.resilient_action import ResilientRemoteAction
 
-    action = ResilientRemoteAction("action_verify_order", None)
+    action = ResilientRemoteAction("action_converse", None)
     good = {"events": [{"event": "slot", "name": "awaiting", "value": None}], "responses": []}
     assert action._validate_action_result(good)
     for bad in ({"events": "x"}, {"events": [{"name": "awaiting"}]}, {"events": [], "responses": ["text"]}):

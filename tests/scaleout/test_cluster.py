@@ -50,7 +50,7 @@ def test_one_conversation_alternating_between_servers_reaches_a_handoff(cluster:
         tracker = cluster.tracker(sender, server)
         assert user_texts(tracker) == PATH
         assert [bot for _, bot in turns(tracker)] == [[m.get("text") or "" for m in r] for r in raw]
-    assert tracker["slots"]["ticket_no"] == ticket_no.group(1)
+    assert tracker["slots"]["case"]["ticket_no"] == ticket_no.group(1)
     with unit_of_work(cluster.stack.app.engine) as session:
         rows = session.execute(select(TicketRow).where(TicketRow.conversation_id == sender)).scalars().all()
     assert [(r.ticket_no, r.order_no, r.verified) for r in rows] == [(ticket_no.group(1), "KM20261127004215", True)]
@@ -113,4 +113,5 @@ def test_restart_mid_conversation_resumes_where_it_was(cluster: Cluster) -> None
     assert "中国移动话费" in diagnosis and "100元" in diagnosis, diagnosis
     tracker = cluster.tracker(sender, 0)
     assert user_texts(tracker) == PATH[1:4]
-    assert tracker["slots"]["order_id"] == "KM20261127004215" and tracker["slots"]["verified"] is True
+    state = tracker["slots"]["case"]
+    assert state["order_no"] == "KM20261127004215" and state["verified"] is True

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from topup.clock import Clock
 from topup.db.engine import unit_of_work
 from topup.db.repositories import NoticeRepository, OrderRepository, TicketRepository, ticket_view
-from topup.db.schema import TicketRow
+from topup.db.schema import TicketMessageRow, TicketRow
 from topup.diagnosis import diagnose
-from topup.model import Complaint, Priority, StepRecord, TicketStatus, TicketView
+from topup.model import Complaint, DebitStatus, Priority, StepRecord, TicketStatus, TicketView
 from topup.pii import mask_pii
 from topup.presentation import order_snapshot
 
@@ -35,6 +35,8 @@ class HandoffRequest:
     transcript: list[dict] = field(default_factory=list)
     claims_debit: bool = False
     frustration: int = 0
+    complained: bool = False  # the customer asked to complain
+    angry: bool = False  # insults, "骗子", "报警"
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ def estimate_wait(priority: Priority, ahead: int) -> int:
 def _assess(request: HandoffRequest, session: Session, now: datetime) -> tuple[dict | None, Priority, list[str]]:
     reasons: list[str] = []
     snapshot = None
+    money_taken = request.claims_debit
     if request.order_no:
         order = OrderRepository(session).get(request.order_no)
         if order is not None:
@@ -67,8 +70,13 @@ def _assess(request: HandoffRequest, session: Session, now: datetime) -> tuple[d
             snapshot["diagnosis"] = diagnosis.kind.value
             snapshot["notice"] = diagnosis.notice.title if diagnosis.notice else None
             reasons.extend(diagnosis.reasons)
+            money_taken = money_taken or order.debit_status in (DebitStatus.DEBITED, DebitStatus.DUPLICATE)
     if request.complaint is Complaint.DUPLICATE_CHARGE and "duplicate_charge" not in reasons:
         reasons.append("duplicate_charge")
+    if request.complained and money_taken:
+        reasons.append("complaint_money_taken")
+    if request.angry and money_taken:
+        reasons.append("angry_money_taken")
     if request.frustration >= VERY_FRUSTRATED:
         reasons.append("very_frustrated")
     return snapshot, (Priority.HIGH if reasons else Priority.NORMAL), reasons
@@ -108,6 +116,12 @@ class HandoffService:
                     assert row is not None
             else:
                 ahead = max(0, tickets.open_ahead_of(priority) - 1)
+                if row.status == TicketStatus.RESOLVED.value:  # the problem is back: the same ticket, reopened
+                    row.status, row.resolved_at, row.assigned_agent, row.claimed_at = (
+                        TicketStatus.OPEN.value, None, None, None)
+                    session.add(TicketMessageRow(ticket_no=row.ticket_no, conversation_id=row.conversation_id,
+                                                 role="system", author="", text="客户再次求助，工单重新打开",
+                                                 delivered=True, created_at=now))
                 _fill(row, request, snapshot, priority, reasons, now)
             return HandoffResult(row.ticket_no, created, Priority(row.priority), estimate_wait(priority, ahead))
 

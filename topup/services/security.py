@@ -1,10 +1,12 @@
-"""Per-client limits on order lookups, stored in the orders database so every action server shares them.
+"""Bounds on guessing order ownership, stored in the orders database so every action server shares them.
 
-The per-conversation limit (slot verify_attempts) stops guessing inside one chat; an attacker just opens
-new chats. This module counts failed ownership checks per *client* instead: the signed customer id when
-the shop vouches for the customer, else the IP the channel guard puts in the message metadata, else the
-conversation id. Every event also goes to the ``topup.security`` logger, masked: never a phone tail or a
-whole order number.
+Three bounds (the README has the threat model and the numbers): the conversation's own (TOPUP_MAX_VERIFY_ATTEMPTS,
+kept in the conversation's state); per *order number*, failures against it from anywhere
+(TOPUP_ORDER_MAX_FAILED_LOOKUPS: a distributed guesser gets a few tries per order, whatever the addresses); and per
+*client*, a ceiling high enough that many honest customers behind one carrier NAT or office address never reach it
+(TOPUP_CLIENT_MAX_FAILED_LOOKUPS). The client is the signed customer id when the shop vouches for the customer,
+else the IP the channel guard puts in the message metadata, else the conversation id. Every event also goes to the
+``topup.security`` logger, masked: never a phone tail or a whole order number.
 """
 
 from __future__ import annotations
@@ -75,15 +77,55 @@ def _row(kind: str, client: str, conversation_id: str | None, detail: str, now: 
     )
 
 
-class SecurityService:
-    """Records failed lookups and refuses clients over the limit (TOPUP_CLIENT_MAX_FAILED_LOOKUPS per
-    TOPUP_LOOKUP_COOLDOWN_MINUTES)."""
+def order_key(order_no: str) -> str:
+    """The key failures against one order are counted under, from anywhere (the number itself is not stored)."""
+    return "order:sha256:" + hashlib.sha256(order_no.encode("utf-8", "replace")).hexdigest()[:40]
 
-    def __init__(self, engine: Engine, clock: Clock, max_failed: int, cooldown_minutes: int) -> None:
+
+class SecurityService:
+    """Records failed lookups and refuses guessing: per client (TOPUP_CLIENT_MAX_FAILED_LOOKUPS, a ceiling high
+    enough for many customers behind one address) and per order number (TOPUP_ORDER_MAX_FAILED_LOOKUPS, from
+    anywhere), each within TOPUP_LOOKUP_COOLDOWN_MINUTES."""
+
+    def __init__(self, engine: Engine, clock: Clock, max_failed: int, cooldown_minutes: int,
+                 order_max_failed: int = 5) -> None:
         self.engine = engine
         self.clock = clock
         self.max_failed = max_failed
+        self.order_max_failed = order_max_failed
         self.cooldown = timedelta(minutes=cooldown_minutes)
+
+    def check(self, client: str, order_no: str, conversation_id: str | None, detail: str = "",
+              now: datetime | None = None) -> str:
+        """"allowed", or why not: "client_locked" (this client failed too often) or "order_locked" (this order
+        was guessed at too often, from anywhere). A refusal is recorded too."""
+        now = now or self.clock.now()
+        since = now - self.cooldown
+        with unit_of_work(self.engine) as session:
+            events = SecurityEventRepository(session)
+            refusal, key, limit = None, client, self.max_failed
+            if events.count_since(client, LOOKUP_FAILED, since) >= self.max_failed:
+                refusal = "client_locked"
+            elif events.count_since(order_key(order_no), LOOKUP_FAILED, since) >= self.order_max_failed:
+                refusal, key, limit = "order_locked", order_key(order_no), self.order_max_failed
+            if refusal is None:
+                return "allowed"
+            minutes = int(self.cooldown.total_seconds() // 60)
+            note = printable(f"{detail} limit={refusal} max={limit} window_min={minutes}".strip(), _DETAIL_MAX)
+            _log(LOOKUP_LOCKED, key, conversation_id, note)
+            events.add(_row(LOOKUP_LOCKED, client, conversation_id, note, now))
+        return refusal
+
+    def record_failure(self, client: str, order_no: str, conversation_id: str | None, detail: str = "",
+                       now: datetime | None = None) -> None:
+        """One failed ownership check: counted for the client and for the order."""
+        detail = printable(detail, _DETAIL_MAX)
+        now = now or self.clock.now()
+        _log(LOOKUP_FAILED, client, conversation_id, detail)
+        with unit_of_work(self.engine) as session:
+            events = SecurityEventRepository(session)
+            events.add(_row(LOOKUP_FAILED, client, conversation_id, detail, now))
+            events.add(_row(LOOKUP_FAILED, order_key(order_no), conversation_id, detail, now))
 
     def record_event(self, kind: str, client: str, conversation_id: str | None, detail: str = "",
                      now: datetime | None = None) -> None:
@@ -92,22 +134,3 @@ class SecurityService:
         _log(kind, client, conversation_id, detail)
         with unit_of_work(self.engine) as session:
             SecurityEventRepository(session).add(_row(kind, client, conversation_id, detail, now or self.clock.now()))
-
-    def lookup_allowed(self, client: str, conversation_id: str | None, detail: str = "",
-                       now: datetime | None = None) -> bool:
-        """False once the client has failed too many lookups within the window; the refusal is recorded too.
-
-        Count and refusal share one unit of work. Two lookups racing from one client may both pass the count:
-        the limit is a brake on guessing, not an exact quota.
-        """
-        now = now or self.clock.now()
-        with unit_of_work(self.engine) as session:
-            events = SecurityEventRepository(session)
-            failures = events.count_since(client, LOOKUP_FAILED, now - self.cooldown)
-            if failures < self.max_failed:
-                return True
-            minutes = int(self.cooldown.total_seconds() // 60)
-            note = printable(f"{detail} failures={failures} window_min={minutes}".strip(), _DETAIL_MAX)
-            _log(LOOKUP_LOCKED, client, conversation_id, note)
-            events.add(_row(LOOKUP_LOCKED, client, conversation_id, note, now))
-        return False

@@ -1,0 +1,486 @@
+"""The state × message table: for every state the conversation can be in and every kind of customer message, what
+the assistant says, the state after it, and what it does (a ticket, a note on the ticket).
+
+This is the dialogue's specification: docs/DIALOGUE.md is generated from it (`python -m topup.dialogue.table >
+docs/DIALOGUE.md`), and tests/dialogue/test_table.py runs every cell against the engine. The engine does not read
+it. Responses are named without their `utter_` prefix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from topup.dialogue.model import Kind
+
+
+@dataclass(frozen=True)
+class State:
+    phase: str  # topup.dialogue.model.Phase value
+    description: str
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    intent: str
+    kind: Kind
+    description: str
+
+
+@dataclass(frozen=True)
+class Cell:
+    says: tuple[str, ...]
+    then: str  # the phase after the message
+    effects: tuple[str, ...] = ()  # "ticket": a ticket is created; "note": the message is added to the ticket
+    why: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "says", tuple(s if s.startswith("utter_") else "utter_" + s for s in self.says))
+
+
+STATES: dict[str, State] = {
+    "start": State("start", "A new conversation: nothing asked yet, no open ticket found for it."),
+    "need_order": State("need_order", "The customer described a problem; the assistant asked for the order number."),
+    "need_proof": State("need_proof", "The order number is known; the assistant asked for the phone tail."),
+    "informed_open": State("informed", "Proven and explained, the case still open: paid 10 minutes ago and "
+                                       "processing (processing_recent), waiting is the advice."),
+    "informed_closed": State("informed", "Proven and explained, nothing left open: the top-up failed and the "
+                                         "refund is under way (failed_refunding); asked \"anything else?\"."),
+    "step": State("step", "A self-help step is out (processing for 42 minutes: refresh / re-login, then check "
+                          "the account), waiting for how it went."),
+    "offered": State("offered", "A person was offered (the customer said \"still not there\" within the normal "
+                                "time), waiting for yes or no."),
+    "ticket": State("ticket", "Handed off: ticket TK… exists (both steps did not help), waiting for an agent."),
+    "done": State("done", "The problem is solved: the page was stale, refreshing showed the top-up."),
+    "locked": State("locked", "Three wrong tails in this conversation: no more lookups here, a person offered."),
+}
+
+MESSAGES: dict[str, Example] = {
+    "greet": Example("你好", "greet", Kind.GREET, "a greeting"),
+    "goodbye": Example("再见", "goodbye", Kind.GOODBYE, "leaving"),
+    "thank": Example("谢谢", "thank", Kind.THANK, "thanks"),
+    "affirm": Example("好的", "affirm", Kind.AFFIRM, "yes / ok: agreement, never \"it worked\""),
+    "deny": Example("不是", "deny", Kind.DENY, "no"),
+    "still": Example("还是没到", "deny", Kind.STILL, "the problem persists"),
+    "solved": Example("到了", "solved", Kind.SOLVED, "an explicit success"),
+    "trying": Example("我试一下", "trying", Kind.TRYING, "going to try"),
+    "cancel": Example("算了不用了", "cancel", Kind.CANCEL, "giving up"),
+    "complaint": Example("充值卡住了", "recharge_stuck", Kind.COMPLAINT, "a complaint"),
+    "refund": Example("能退款吗", "refund_request", Kind.REFUND, "refund?"),
+    "order": Example("是这个订单 KM20261127004216", "inform", Kind.INFORM, "an order number (another one)"),
+    "tail": Example("3821", "inform", Kind.INFORM, "a phone tail"),
+    "human": Example("转人工", "request_human", Kind.HUMAN, "asks for a person"),
+    "complain": Example("我要投诉", "complain", Kind.COMPLAIN, "a formal complaint"),
+    "angry": Example("骗子平台", "express_frustration", Kind.ANGRY, "an insult"),
+    "frustrated": Example("等了好久了", "express_frustration", Kind.FRUSTRATED, "impatience"),
+    "eta": Example("多久能到账", "ask_eta", Kind.ETA, "when will it arrive?"),
+    "contact": Example("你们客服电话多少", "ask_contact", Kind.CONTACT, "how to reach a person?"),
+    "ticket_status": Example("我的工单处理到哪了", "ask_ticket_status", Kind.TICKET_STATUS, "where is my ticket?"),
+    "debit_question": Example("钱扣了没有啊", "charged_not_received", Kind.DEBIT_QUESTION,
+                              "was I charged? (a question)"),
+    "pay_again": Example("那我再付一次会不会扣两次钱", "pay_again_question", Kind.PAY_AGAIN, "pay again? (a question)"),
+    "forgot_tail": Example("我不记得手机号了", "forgot_tail", Kind.FORGOT_TAIL, "does not know the tail"),
+    "why": Example("为什么要尾号", "ask_why_check", Kind.WHY, "why the check?"),
+    "maintenance": Example("你们在维护吗", "ask_maintenance", Kind.MAINTENANCE, "maintenance?"),
+    "prevention": Example("下次怎么避免", "ask_prevention", Kind.PREVENTION, "how to avoid this?"),
+    "bot": Example("你是机器人吗", "bot_challenge", Kind.BOT, "is this a bot?"),
+    "off_topic": Example("今天天气怎么样", "out_of_scope", Kind.OFF_TOPIC, "off topic"),
+    "unclear": Example("啊这", "nlu_fallback", Kind.UNCLEAR, "not understood"),
+    "rate": Example("5分", "rate", Kind.RATE, "a rating nobody asked for"),
+}
+
+CELLS: dict[str, dict[str, Cell]] = {
+    "start": {
+        "greet": Cell(("greet",), "start"),
+        "goodbye": Cell(("goodbye",), "done"),
+        "thank": Cell(("you_are_welcome",), "start"),
+        "affirm": Cell(("how_can_help",), "start"),
+        "deny": Cell(("how_can_help",), "start"),
+        "still": Cell(("ask_order_id",), "need_order"),
+        "solved": Cell(("glad",), "done"),
+        "trying": Cell(("how_can_help",), "start"),
+        "cancel": Cell(("goodbye",), "done"),
+        "complaint": Cell(("ask_order_id",), "need_order"),
+        "refund": Cell(("refund_need_order", "ask_order_id"), "need_order"),
+        "order": Cell(("ask_phone_last4",), "need_proof"),
+        "tail": Cell(("ask_order_id_have_tail",), "need_order",
+                     why="the tail is kept for the order number that follows"),
+        "human": Cell(("ask_order_for_human",), "need_order"),
+        "complain": Cell(("complaint_ack", "handoff_created"), "ticket", ("ticket",),
+                     why="a complaint is handed off at once, flagged; high priority when money was taken"),
+        "angry": Cell(("angry_ack",), "offered", why="acknowledged, with a button for a person; a yes hands off"),
+        "frustrated": Cell(("empathy", "ask_order_id"), "need_order"),
+        "eta": Cell(("eta_need_order", "ask_order_id"), "need_order"),
+        "contact": Cell(("contact_online",), "start"),
+        "ticket_status": Cell(("no_ticket_here", "ask_order_id"), "need_order",
+                     why="no ticket in this conversation: the order is looked at instead"),
+        "debit_question": Cell(("debit_need_order", "ask_order_id"), "need_order"),
+        "pay_again": Cell(("pay_again_unknown", "ask_order_id"), "need_order"),
+        "forgot_tail": Cell(("forgot_tail", "offer_human"), "offered"),
+        "why": Cell(("why_tail",), "start"),
+        "maintenance": Cell(("notice_none",), "start"),
+        "prevention": Cell(("prevention",), "start"),
+        "bot": Cell(("iamabot",), "start"),
+        "off_topic": Cell(("out_of_scope",), "start"),
+        "unclear": Cell(("rephrase",), "start"),
+        "rate": Cell(("rating_not_asked",), "start"),
+    },
+    "need_order": {
+        "greet": Cell(("greet_again", "ask_order_id_again"), "need_order"),
+        "goodbye": Cell(("goodbye",), "done"),
+        "thank": Cell(("you_are_welcome", "ask_order_id_again"), "need_order"),
+        "affirm": Cell(("ask_order_id_again",), "need_order"),
+        "deny": Cell(("where_order_id",), "need_order", why="where to find it; the third time a person is offered"),
+        "still": Cell(("ask_order_id_again",), "need_order",
+                     why="asked again, rephrased; the third time a person is offered"),
+        "solved": Cell(("glad",), "done"),
+        "trying": Cell(("take_your_time_order",), "need_order"),
+        "cancel": Cell(("goodbye",), "done"),
+        "complaint": Cell(("ask_order_id_again",), "need_order"),
+        "refund": Cell(("refund_need_order", "ask_order_id_again"), "need_order"),
+        "order": Cell(("ask_phone_last4",), "need_proof"),
+        "tail": Cell(("ask_order_id_have_tail",), "need_order"),
+        "human": Cell(("handoff_created",), "ticket", ("ticket",)),
+        "complain": Cell(("complaint_ack", "handoff_created"), "ticket", ("ticket",)),
+        "angry": Cell(("angry_ack",), "offered"),
+        "frustrated": Cell(("empathy", "ask_order_id_again"), "need_order"),
+        "eta": Cell(("eta_need_order", "ask_order_id_again"), "need_order"),
+        "contact": Cell(("contact_online", "ask_order_id_again"), "need_order"),
+        "ticket_status": Cell(("no_ticket_here", "ask_order_id_again"), "need_order"),
+        "debit_question": Cell(("debit_need_order", "ask_order_id_again"), "need_order"),
+        "pay_again": Cell(("pay_again_unknown", "ask_order_id_again"), "need_order"),
+        "forgot_tail": Cell(("forgot_tail", "offer_human"), "offered"),
+        "why": Cell(("why_tail", "ask_order_id_again"), "need_order"),
+        "maintenance": Cell(("notice_none", "ask_order_id_again"), "need_order"),
+        "prevention": Cell(("prevention", "ask_order_id_again"), "need_order"),
+        "bot": Cell(("iamabot", "ask_order_id_again"), "need_order"),
+        "off_topic": Cell(("out_of_scope", "ask_order_id_again"), "need_order"),
+        "unclear": Cell(("ask_order_id_again",), "need_order"),
+        "rate": Cell(("rating_not_asked", "ask_order_id_again"), "need_order"),
+    },
+    "need_proof": {
+        "greet": Cell(("greet_again", "ask_phone_last4_again"), "need_proof"),
+        "goodbye": Cell(("goodbye",), "done"),
+        "thank": Cell(("you_are_welcome", "ask_phone_last4_again"), "need_proof"),
+        "affirm": Cell(("ask_phone_last4_again",), "need_proof"),
+        "deny": Cell(("phone_tail_help", "offer_human"), "offered"),
+        "still": Cell(("ask_phone_last4_again",), "need_proof"),
+        "solved": Cell(("glad",), "done"),
+        "trying": Cell(("take_your_time_tail",), "need_proof"),
+        "cancel": Cell(("goodbye",), "done"),
+        "complaint": Cell(("ask_phone_last4_again",), "need_proof"),
+        "refund": Cell(("refund_need_order", "ask_phone_last4_again"), "need_proof"),
+        "order": Cell(("order_switched", "ask_phone_last4"), "need_proof",
+                     why="a switch: the new order, its tail asked for"),
+        "tail": Cell(("diagnosis_processing_overdue", "step_refresh_relogin"), "step",
+                     why="verified: the diagnosis and its first step"),
+        "human": Cell(("handoff_created",), "ticket", ("ticket",),
+                     why="handed off with the order number, unverified"),
+        "complain": Cell(("complaint_ack", "handoff_created"), "ticket", ("ticket",)),
+        "angry": Cell(("angry_ack",), "offered"),
+        "frustrated": Cell(("empathy", "ask_phone_last4_again"), "need_proof"),
+        "eta": Cell(("eta_need_order", "ask_phone_last4_again"), "need_proof"),
+        "contact": Cell(("contact_online", "ask_phone_last4_again"), "need_proof"),
+        "ticket_status": Cell(("no_ticket_here", "ask_phone_last4_again"), "need_proof"),
+        "debit_question": Cell(("debit_need_order", "ask_phone_last4_again"), "need_proof"),
+        "pay_again": Cell(("pay_again_unknown", "ask_phone_last4_again"), "need_proof"),
+        "forgot_tail": Cell(("forgot_tail", "offer_human"), "offered",
+                     why="why it is needed, where to find it, or a person"),
+        "why": Cell(("why_tail", "ask_phone_last4_again"), "need_proof"),
+        "maintenance": Cell(("notice_none", "ask_phone_last4_again"), "need_proof"),
+        "prevention": Cell(("prevention", "ask_phone_last4_again"), "need_proof"),
+        "bot": Cell(("iamabot", "ask_phone_last4_again"), "need_proof"),
+        "off_topic": Cell(("out_of_scope", "ask_phone_last4_again"), "need_proof"),
+        "unclear": Cell(("phone_last4_invalid",), "need_proof"),
+        "rate": Cell(("rating_not_asked", "ask_phone_last4_again"), "need_proof"),
+    },
+    "informed_open": {
+        "greet": Cell(("greet_again",), "informed"),
+        "goodbye": Cell(("case_stays_open_wait",), "informed", why="the case stays open: when to come back"),
+        "thank": Cell(("you_are_welcome", "come_back_open"), "informed"),
+        "affirm": Cell(("come_back_open",), "informed", why='not "solved": the case stays open'),
+        "deny": Cell(("still_waiting", "offer_human"), "offered"),
+        "still": Cell(("still_waiting", "offer_human"), "offered",
+                     why="within the normal time: until when, and a person if they want one"),
+        "solved": Cell(("resolved",), "done"),
+        "trying": Cell(("wait_ack",), "informed"),
+        "cancel": Cell(("case_stays_open_wait",), "informed"),
+        "complaint": Cell(("still_waiting", "offer_human"), "offered"),
+        "refund": Cell(("refund_processing", "offer_human"), "offered",
+                     why="a processing order cannot be refunded here: explained, a person offered"),
+        "order": Cell(("still_waiting", "offer_human"), "offered"),
+        "tail": Cell(("already_checked",), "informed"),
+        "human": Cell(("handoff_created",), "ticket", ("ticket",)),
+        "complain": Cell(("complaint_ack", "handoff_created"), "ticket", ("ticket",)),
+        "angry": Cell(("angry_ack",), "offered"),
+        "frustrated": Cell(("empathy", "still_waiting", "offer_human"), "offered"),
+        "eta": Cell(("eta_recent",), "informed", why="from the diagnosis: the 30-minute rule"),
+        "contact": Cell(("contact_online",), "informed"),
+        "ticket_status": Cell(("no_ticket",), "informed"),
+        "debit_question": Cell(("debit_yes",), "informed"),
+        "pay_again": Cell(("pay_again_debited",), "informed", why="money was taken: never pay again"),
+        "forgot_tail": Cell(("forgot_tail", "offer_human"), "offered"),
+        "why": Cell(("why_tail",), "informed"),
+        "maintenance": Cell(("notice_none",), "informed"),
+        "prevention": Cell(("prevention",), "informed"),
+        "bot": Cell(("iamabot",), "informed"),
+        "off_topic": Cell(("out_of_scope",), "informed"),
+        "unclear": Cell(("rephrase",), "informed"),
+        "rate": Cell(("rating_not_asked",), "informed"),
+    },
+    "informed_closed": {
+        "greet": Cell(("greet_again",), "informed"),
+        "goodbye": Cell(("goodbye",), "done"),
+        "thank": Cell(("you_are_welcome",), "informed"),
+        "affirm": Cell(("how_can_help",), "informed"),
+        "deny": Cell(("goodbye",), "done", why='"nothing else": the only goodbye after a diagnosis'),
+        "still": Cell(("still_not_resolved", "offer_human"), "offered",
+                     why="the refund has not arrived: a person offered, never a goodbye"),
+        "solved": Cell(("resolved",), "done"),
+        "trying": Cell(("how_can_help",), "informed"),
+        "cancel": Cell(("goodbye",), "done"),
+        "complaint": Cell(("still_not_resolved", "offer_human"), "offered"),
+        "refund": Cell(("refund_started",), "informed"),
+        "order": Cell(("order_switched", "ask_phone_last4"), "need_proof"),
+        "tail": Cell(("already_checked",), "informed"),
+        "human": Cell(("handoff_created",), "ticket", ("ticket",)),
+        "complain": Cell(("complaint_ack", "handoff_created"), "ticket", ("ticket",)),
+        "angry": Cell(("angry_ack",), "offered"),
+        "frustrated": Cell(("empathy", "still_not_resolved", "offer_human"), "offered"),
+        "eta": Cell(("eta_refund",), "informed"),
+        "contact": Cell(("contact_online",), "informed"),
+        "ticket_status": Cell(("no_ticket",), "informed"),
+        "debit_question": Cell(("refund_started",), "informed"),
+        "pay_again": Cell(("pay_again_debited",), "informed"),
+        "forgot_tail": Cell(("forgot_tail", "offer_human"), "offered"),
+        "why": Cell(("why_tail",), "informed"),
+        "maintenance": Cell(("notice_none",), "informed"),
+        "prevention": Cell(("prevention",), "informed"),
+        "bot": Cell(("iamabot",), "informed"),
+        "off_topic": Cell(("out_of_scope",), "informed"),
+        "unclear": Cell(("rephrase",), "informed"),
+        "rate": Cell(("rating_not_asked",), "informed"),
+    },
+    "step": {
+        "greet": Cell(("greet_again", "step_refresh_relogin"), "step"),
+        "goodbye": Cell(("case_kept_with_ticket",), "ticket", ("ticket",),
+                     why="money taken and overdue: a ticket, and where the answer will be"),
+        "thank": Cell(("trying_ack",), "step", why="trying, not solved"),
+        "affirm": Cell(("trying_ack",), "step", why="trying, not solved: waits for the result"),
+        "deny": Cell(("step_next", "step_check_account"), "step"),
+        "still": Cell(("step_next", "step_check_account"), "step", why="the next step"),
+        "solved": Cell(("resolved",), "done", why="the only way a step ends as solved"),
+        "trying": Cell(("trying_ack",), "step"),
+        "cancel": Cell(("case_kept_with_ticket",), "ticket", ("ticket",)),
+        "complaint": Cell(("step_next", "step_check_account"), "step"),
+        "refund": Cell(("refund_processing", "offer_human"), "offered",
+                     why='answered without moving the step; a "no" to the person goes back to the step'),
+        "order": Cell(("order_switched", "ask_phone_last4"), "need_proof",
+                     why="the switch: the step is dropped, the new order is proven next"),
+        "tail": Cell(("step_refresh_relogin",), "step"),
+        "human": Cell(("handoff_created",), "ticket", ("ticket",)),
+        "complain": Cell(("complaint_ack", "handoff_created"), "ticket", ("ticket",)),
+        "angry": Cell(("angry_ack",), "offered"),
+        "frustrated": Cell(("empathy", "step_refresh_relogin"), "step"),
+        "eta": Cell(("eta_overdue", "step_refresh_relogin"), "step"),
+        "contact": Cell(("contact_online", "step_refresh_relogin"), "step"),
+        "ticket_status": Cell(("no_ticket", "step_refresh_relogin"), "step"),
+        "debit_question": Cell(("debit_yes", "step_refresh_relogin"), "step"),
+        "pay_again": Cell(("pay_again_debited", "step_refresh_relogin"), "step"),
+        "forgot_tail": Cell(("forgot_tail", "offer_human"), "offered"),
+        "why": Cell(("why_tail", "step_refresh_relogin"), "step"),
+        "maintenance": Cell(("notice_none", "step_refresh_relogin"), "step"),
+        "prevention": Cell(("prevention", "step_refresh_relogin"), "step"),
+        "bot": Cell(("iamabot", "step_refresh_relogin"), "step"),
+        "off_topic": Cell(("out_of_scope", "step_refresh_relogin"), "step"),
+        "unclear": Cell(("rephrase",), "step"),
+        "rate": Cell(("rating_not_asked", "step_refresh_relogin"), "step"),
+    },
+    "offered": {
+        "greet": Cell(("greet_again", "offer_human"), "offered"),
+        "goodbye": Cell(("case_stays_open_wait",), "informed"),
+        "thank": Cell(("you_are_welcome", "come_back_open"), "offered"),
+        "affirm": Cell(("handoff_created",), "ticket", ("ticket",), why="the offer taken"),
+        "deny": Cell(("case_stays_open",), "informed", why="no person: the case stays open"),
+        "still": Cell(("handoff_created",), "ticket", ("ticket",)),
+        "solved": Cell(("resolved",), "done"),
+        "trying": Cell(("trying_ack",), "offered"),
+        "cancel": Cell(("case_stays_open_wait",), "informed"),
+        "complaint": Cell(("handoff_created",), "ticket", ("ticket",)),
+        "refund": Cell(("refund_processing", "offer_human"), "offered"),
+        "order": Cell(("still_waiting", "offer_human"), "offered"),
+        "tail": Cell(("already_checked", "offer_human"), "offered"),
+        "human": Cell(("handoff_created",), "ticket", ("ticket",)),
+        "complain": Cell(("complaint_ack", "handoff_created"), "ticket", ("ticket",)),
+        "angry": Cell(("angry_ack",), "offered"),
+        "frustrated": Cell(("empathy", "offer_human"), "offered"),
+        "eta": Cell(("eta_recent", "offer_human"), "offered"),
+        "contact": Cell(("contact_online", "offer_human"), "offered"),
+        "ticket_status": Cell(("no_ticket", "offer_human"), "offered"),
+        "debit_question": Cell(("debit_yes", "offer_human"), "offered"),
+        "pay_again": Cell(("pay_again_debited", "offer_human"), "offered"),
+        "forgot_tail": Cell(("forgot_tail", "offer_human"), "offered"),
+        "why": Cell(("why_tail", "offer_human"), "offered"),
+        "maintenance": Cell(("notice_none", "offer_human"), "offered"),
+        "prevention": Cell(("prevention", "offer_human"), "offered"),
+        "bot": Cell(("iamabot", "offer_human"), "offered"),
+        "off_topic": Cell(("out_of_scope", "offer_human"), "offered"),
+        "unclear": Cell(("offer_human",), "offered"),
+        "rate": Cell(("rating_not_asked", "offer_human"), "offered"),
+    },
+    "ticket": {
+        "greet": Cell(("greet_ticket", "ticket_status_waiting"), "ticket", ("note",),
+                      why="every message after the handoff goes onto the ticket"),
+        "goodbye": Cell(("goodbye_ticket",), "ticket", ("note",),
+                        why="the ticket goes on; the answer comes to this chat"),
+        "thank": Cell(("you_are_welcome_ticket",), "ticket", ("note",)),
+        "affirm": Cell(("ticket_status_waiting",), "ticket", ("note",)),
+        "deny": Cell(("ticket_noted", "ticket_status_waiting"), "ticket", ("note",)),
+        "still": Cell(("ticket_noted", "ticket_status_waiting"), "ticket", ("note",)),
+        "solved": Cell(("ticket_arrived_offer_close",), "ticket", ("note",),
+                     why="offers to close the ticket; a yes closes it"),
+        "trying": Cell(("ticket_status_waiting",), "ticket", ("note",)),
+        "cancel": Cell(("ticket_kept",), "ticket", ("note",)),
+        "complaint": Cell(("ticket_noted", "ticket_status_waiting"), "ticket", ("note",)),
+        "refund": Cell(("refund_processing", "ticket_status_waiting"), "ticket", ("note",)),
+        "order": Cell(("order_switched", "ask_phone_last4", "ticket_reminder"), "need_proof", ("note",),
+                     why="verified next; the ticket follows the new order"),
+        "tail": Cell(("ticket_noted", "ticket_status_waiting"), "ticket", ("note",)),
+        "human": Cell(("ticket_already_human", "ticket_status_waiting"), "ticket", ("note",),
+                     why="already with a person: the ticket and where it stands"),
+        "complain": Cell(("complaint_noted", "ticket_status_waiting"), "ticket", ("note",)),
+        "angry": Cell(("angry_ticket", "ticket_status_waiting"), "ticket", ("note",)),
+        "frustrated": Cell(("empathy_ticket", "ticket_status_waiting"), "ticket", ("note",)),
+        "eta": Cell(("eta_overdue", "ticket_status_waiting"), "ticket", ("note",)),
+        "contact": Cell(("contact_online", "ticket_status_waiting"), "ticket", ("note",)),
+        "ticket_status": Cell(("ticket_status_waiting", "ticket_meanwhile"), "ticket", ("note",),
+                     why="waiting time, and do not pay again (money was taken)"),
+        "debit_question": Cell(("debit_yes", "ticket_status_waiting"), "ticket", ("note",)),
+        "pay_again": Cell(("pay_again_debited", "ticket_status_waiting"), "ticket", ("note",)),
+        "forgot_tail": Cell(("forgot_tail_ticket",), "ticket", ("note",)),
+        "why": Cell(("why_tail", "ticket_status_waiting"), "ticket", ("note",)),
+        "maintenance": Cell(("notice_none", "ticket_status_waiting"), "ticket", ("note",)),
+        "prevention": Cell(("prevention", "ticket_status_waiting"), "ticket", ("note",)),
+        "bot": Cell(("iamabot_ticket",), "ticket", ("note",)),
+        "off_topic": Cell(("out_of_scope", "ticket_status_waiting"), "ticket", ("note",)),
+        "unclear": Cell(("ticket_noted", "ticket_status_waiting"), "ticket", ("note",)),
+        "rate": Cell(("rating_not_asked", "ticket_status_waiting"), "ticket", ("note",)),
+    },
+    "done": {
+        "greet": Cell(("greet",), "done"),
+        "goodbye": Cell(("goodbye",), "done"),
+        "thank": Cell(("you_are_welcome",), "done"),
+        "affirm": Cell(("how_can_help",), "done"),
+        "deny": Cell(("how_can_help",), "done"),
+        "still": Cell(("handoff_created",), "ticket", ("ticket",),
+                     why="the problem is back: a person, with the steps already tried"),
+        "solved": Cell(("glad",), "done"),
+        "trying": Cell(("how_can_help",), "done"),
+        "cancel": Cell(("goodbye",), "done"),
+        "complaint": Cell(("handoff_created",), "ticket", ("ticket",)),
+        "refund": Cell(("refund_delivered", "offer_human"), "offered"),
+        "order": Cell(("order_switched", "ask_phone_last4"), "need_proof"),
+        "tail": Cell(("already_checked",), "done"),
+        "human": Cell(("handoff_created",), "ticket", ("ticket",)),
+        "complain": Cell(("complaint_ack", "handoff_created"), "ticket", ("ticket",)),
+        "angry": Cell(("angry_ack",), "offered"),
+        "frustrated": Cell(("empathy",), "done"),
+        "eta": Cell(("eta_delivered",), "done"),
+        "contact": Cell(("contact_online",), "done"),
+        "ticket_status": Cell(("no_ticket",), "done"),
+        "debit_question": Cell(("debit_yes",), "done"),
+        "pay_again": Cell(("pay_again_debited",), "done"),
+        "forgot_tail": Cell(("forgot_tail", "offer_human"), "offered"),
+        "why": Cell(("why_tail",), "done"),
+        "maintenance": Cell(("notice_none",), "done"),
+        "prevention": Cell(("prevention",), "done"),
+        "bot": Cell(("iamabot",), "done"),
+        "off_topic": Cell(("out_of_scope",), "done"),
+        "unclear": Cell(("rephrase",), "done"),
+        "rate": Cell(("rating_not_asked",), "done"),
+    },
+    "locked": {
+        "greet": Cell(("greet_again", "offer_human"), "locked"),
+        "goodbye": Cell(("goodbye",), "done"),
+        "thank": Cell(("you_are_welcome", "offer_human"), "locked"),
+        "affirm": Cell(("handoff_created",), "ticket", ("ticket",), why="handed off: verification failed"),
+        "deny": Cell(("verify_locked_still", "offer_human"), "locked"),
+        "still": Cell(("verify_locked_still", "offer_human"), "locked"),
+        "solved": Cell(("glad",), "done"),
+        "trying": Cell(("verify_locked_still", "offer_human"), "locked"),
+        "cancel": Cell(("goodbye",), "done"),
+        "complaint": Cell(("verify_locked_still", "offer_human"), "locked"),
+        "refund": Cell(("refund_need_order", "verify_locked_still", "offer_human"), "locked"),
+        "order": Cell(("order_switched", "verify_locked_still", "offer_human"), "locked",
+                     why="no lookups in this conversation any more, whichever order"),
+        "tail": Cell(("verify_locked_still", "offer_human"), "locked"),
+        "human": Cell(("handoff_created",), "ticket", ("ticket",)),
+        "complain": Cell(("complaint_ack", "handoff_created"), "ticket", ("ticket",)),
+        "angry": Cell(("angry_ack",), "locked"),
+        "frustrated": Cell(("empathy", "offer_human"), "locked"),
+        "eta": Cell(("eta_need_order", "verify_locked_still", "offer_human"), "locked"),
+        "contact": Cell(("contact_online", "offer_human"), "locked"),
+        "ticket_status": Cell(("no_ticket_here", "verify_locked_still", "offer_human"), "locked"),
+        "debit_question": Cell(("debit_need_order", "verify_locked_still", "offer_human"), "locked"),
+        "pay_again": Cell(("pay_again_unknown", "verify_locked_still", "offer_human"), "locked"),
+        "forgot_tail": Cell(("forgot_tail", "offer_human"), "locked"),
+        "why": Cell(("why_tail", "offer_human"), "locked"),
+        "maintenance": Cell(("notice_none", "offer_human"), "locked"),
+        "prevention": Cell(("prevention", "offer_human"), "locked"),
+        "bot": Cell(("iamabot", "offer_human"), "locked"),
+        "off_topic": Cell(("out_of_scope", "offer_human"), "locked"),
+        "unclear": Cell(("rephrase",), "locked"),
+        "rate": Cell(("rating_not_asked", "offer_human"), "locked"),
+    },
+}
+
+
+def markdown() -> str:
+    from topup.dialogue.responses import catalogue
+
+    texts = catalogue()
+    lines = [
+        "# The dialogue: every state × every message",
+        "",
+        "Generated from `topup/dialogue/table.py` (`python -m topup.dialogue.table > docs/DIALOGUE.md`); "
+        "`tests/dialogue/test_table.py` runs every cell against the engine (`topup/dialogue/engine.py`), so this "
+        "page is what the assistant does.",
+        "",
+        "How to read it: each section is a state the conversation can be in; each row a kind of customer message "
+        "(its example is what the test sends, with the intent the NLU gives it); then the responses the assistant "
+        "says, in order (names from `domain.yml`, without `utter_`; their text is at the end), the state after it, "
+        "and what it does: **ticket** (a ticket is created for a person) or **note** (the message is added to the "
+        "open ticket, where the agent sees it).",
+        "",
+        "Rules every cell keeps:",
+        "- Every message is read for order numbers, tails and debit claims first, whatever its kind; a new order "
+        "number replaces the current one (a switch), a wrong tail keeps the order.",
+        "- Only an explicit success closes a case; ok / 我试一下 / 谢谢 during a step is trying.",
+        "- After a handoff every reply names the ticket, and what the customer writes goes onto it.",
+        "- The same question at most twice in a row, then a person is offered; the fifth unclear message in a row "
+        "hands off; no sentence three times in one conversation (a second wording, then something else).",
+        "",
+        "States:",
+        "",
+        "| state | phase | what has happened |",
+        "| --- | --- | --- |",
+    ]
+    lines += [f"| {name} | `{state.phase}` | {state.description} |" for name, state in STATES.items()]
+    for name, state in STATES.items():
+        lines += ["", f"## {name}", "", state.description, "",
+                  "| message | example (intent) | says | then | does |", "| --- | --- | --- | --- | --- |"]
+        for row, example in MESSAGES.items():
+            cell = CELLS[name][row]
+            says = ", ".join(s.removeprefix("utter_") for s in cell.says)
+            does = ", ".join(f"**{e}**" for e in cell.effects)
+            note = f" ({cell.why})" if cell.why else ""
+            lines.append(f"| {example.description} | {example.text} (`{example.intent}`) | {says}{note} | "
+                         f"`{cell.then}` | {does} |")
+    used = sorted({s for cells in CELLS.values() for cell in cells.values() for s in cell.says})
+    lines += ["", "## The responses named above", "", "| response | text |", "| --- | --- |"]
+    lines += [f"| {s.removeprefix('utter_')} | {texts[s]} |" for s in used]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown(), end="")
