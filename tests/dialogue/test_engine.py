@@ -454,17 +454,40 @@ def test_a_signed_in_customer_is_verified_without_a_tail() -> None:
 # --- the engine's contracts -----------------------------------------------------------------------------------------
 
 
-def test_every_response_the_engine_can_say_exists_with_its_values() -> None:
+def _named_in_code() -> set[str]:
     import re
     from pathlib import Path
 
-    import topup.dialogue.engine as engine
+    import topup.dialogue
 
-    source = Path(engine.__file__).read_text(encoding="utf-8")
-    names = set(re.findall(r'"(utter_[a-z0-9_]+)"', source))
+    folder = Path(topup.dialogue.__file__).parent
+    source = "\n".join(p.read_text(encoding="utf-8") for p in folder.glob("*.py") if p.name != "table.py")
+    return set(re.findall(r'"(utter_[a-z0-9_]+)"', source))
+
+
+def test_every_response_the_engine_can_say_exists_with_its_values() -> None:
+    names = _named_in_code()
     assert names <= set(catalogue()), names - set(catalogue())
     unnumbered = {"utter_ticket_queued_status", "utter_ticket_resolved_status", "utter_handoff_queued"}
     assert TICKET_AWARE - unnumbered == {name for name in catalogue() if "ticket_no" in variables(name)}
+
+
+def test_every_response_in_the_domain_is_said_by_something() -> None:
+    """No dead sentences: each is named by the engine, or is one of a family it names by prefix (a diagnosis, a
+    step, a handoff outcome), or is said by a rule of data/rules (the takeover)."""
+    import yaml
+
+    from topup.diagnosis import Kind as DiagnosisKind
+    from topup.dialogue.responses import DOMAIN
+    from topup.model import SelfHelpStep
+
+    rules = yaml.safe_load((DOMAIN.parent / "data" / "rules" / "takeover.yml").read_text(encoding="utf-8"))
+    by_rules = {step.get("action") for rule in rules["rules"] for step in rule["steps"] if "action" in step}
+    families = ({f"utter_diagnosis_{kind.value}" for kind in DiagnosisKind}
+                | {f"utter_step_{s.value}" for s in SelfHelpStep}
+                | {f"utter_handoff_{status}" for status in ("created", "offhours", "no_agent")})
+    unsaid = set(catalogue()) - _named_in_code() - families - by_rules
+    assert not unsaid, sorted(unsaid)
 
 
 def test_every_domain_response_has_one_text() -> None:

@@ -133,7 +133,10 @@ async def test_the_demo_shop_exists_only_in_the_embedded_demo(tmp_path: Path) ->
     agents = tmp_path / "agents.yml"
     agents.write_text(f"agents:\n- username: a\n  password_hash: {hash_password('not-the-demo')}\n")
     for deployment, status in (("embedded", 200), ("scaled", 404)):
-        app = make_app(tmp_path / deployment, TOPUP_DEPLOYMENT=deployment, TOPUP_AGENTS_FILE=str(agents), **secrets)
+        # its own database file: the scaled default (PostgreSQL's `topup`) need not exist on this machine
+        database = f"sqlite:///{tmp_path / deployment}.db"
+        app = make_app(tmp_path / deployment, TOPUP_DEPLOYMENT=deployment, TOPUP_AGENTS_FILE=str(agents),
+                       TOPUP_DATABASE_URL=database, **secrets)
         async with TestClient(TestServer(create_app(app))) as client:
             response = await client.get("/demo-shop")
             assert response.status == status, deployment

@@ -93,6 +93,14 @@ class Case:
     resumed: bool = False  # a returning customer's open ticket has been looked for
     adding: bool = False  # the order now talked about came besides the ticket's ("还有一单"): the ticket stays
 
+    def switch_to(self, order_no: str) -> None:
+        """Talk about `order_no` from now on: unverified, nothing known about it yet (an order proven earlier in
+        the conversation keeps its tail, so it is looked up again without asking)."""
+        self.order_no, self.verified, self.tail = order_no, False, self.proven.get(order_no) or None
+        self.facts, self.diagnosis, self.plan, self.steps = {}, None, [], []
+        self.open = self.escalate = False
+        self.asked = {}
+
     def as_slot(self) -> dict[str, Any]:
         data = asdict(self)
         data["phase"] = self.phase.value
