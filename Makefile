@@ -1,7 +1,7 @@
 # The two commands that matter: `make run` and `make test` (see README.md).
 SHELL := /bin/bash
 
-.PHONY: run run-scaled test setup train shell tickets lint clean eval-nlu bench profile fuzz
+.PHONY: run run-scaled run-dujiaoka run-acgfaka test setup train shell tickets lint clean eval-nlu bench profile fuzz
 
 run:
 	bash ops/scripts/run.sh
@@ -10,6 +10,13 @@ run:
 # (docs/DEPLOYMENT.md). It needs its secrets and agent accounts set, and says which when they are not.
 run-scaled:
 	TOPUP_DEPLOYMENT=scaled TOPUP_DEMO_ORDERS="$${TOPUP_DEMO_ORDERS:-1}" bash ops/scripts/run.sh
+
+# The same demo on a platform's own database (MariaDB on 127.0.0.1:3306): docs/PLATFORMS.md.
+run-dujiaoka:
+	bash ops/scripts/run-platform.sh dujiaoka
+
+run-acgfaka:
+	bash ops/scripts/run-platform.sh acgfaka
 
 test:
 	bash ops/scripts/test.sh

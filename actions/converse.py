@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import TopupAction, latest_intent, latest_text, off_loop, original_text
 from topup.dialogue.engine import respond
-from topup.dialogue.model import Case
+from topup.dialogue.model import Case, Phase
 from topup.dialogue.service_ports import ServicePorts
 from topup.dialogue.understand import read_message
 
@@ -41,9 +41,12 @@ class ActionConverse(TopupAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         case = Case.from_slot(tracker.get_slot("case"))
+        source = self.app.source
         message = read_message(latest_text(tracker), latest_intent(tracker),
                                tracker.latest_message.get("entities") or [], original_text(tracker),
-                               returning=new_session(tracker.events) and case != Case())
+                               returning=new_session(tracker.events) and case != Case(),
+                               order_format=source.order_format, proof=source.proof,
+                               awaiting_proof=case.phase is Phase.NEED_PROOF)
         metadata = tracker.latest_message.get("metadata") or {}
         ports = ServicePorts(self.app, tracker.sender_id, metadata, tracker.events)
         turn = await off_loop(respond, case, message, ports)

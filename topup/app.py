@@ -23,8 +23,11 @@ from topup.services.handoff import HandoffService
 from topup.services.lookup import LookupService
 from topup.services.outbox import Outbox
 from topup.services.security import SecurityService
+from topup.services.watch import WatchService
 from topup.settings import Settings
 from topup.settings import current as current_settings
+from topup.sources import OrderSource
+from topup.sources.build import build_source
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,8 @@ class App:
     outbox: Outbox
     security: SecurityService
     console: ConsoleService
+    source: OrderSource
+    watch: WatchService
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None, engine: Engine | None = None,
@@ -67,7 +72,8 @@ class App:
             settings.db_pool_size, settings.db_max_overflow, settings.db_pool_timeout, settings.db_pool_recycle,
             settings.db_connect_timeout, settings.db_statement_timeout_ms))
         agents = AgentDirectory(settings.agents_file)
-        handoffs = HandoffService(engine, clock)
+        source = build_source(settings, engine)
+        handoffs = HandoffService(engine, clock, None if source.platform == "builtin" else source)
         return cls(
             settings=settings,
             clock=clock,
@@ -76,15 +82,18 @@ class App:
             agents=agents,
             sessions=ConsoleSessions(settings.console_secret, settings.console_session_minutes * 60, agents),
             customers=CustomerTokens(settings.customer_token_secret),
-            lookups=LookupService(engine, clock),
+            lookups=LookupService(engine, clock, source),
             handoffs=handoffs,
             outbox=Outbox(settings.outbox_dir, handoffs),
             security=SecurityService(engine, clock, settings.client_max_failed_lookups,
                                      settings.lookup_cooldown_minutes, settings.order_max_failed_lookups),
-            console=ConsoleService(engine, clock),
+            console=ConsoleService(engine, clock, source.order_format.keep),
+            source=source,
+            watch=WatchService(engine, clock, source, settings.order_watch_hours),
         )
 
     def close(self) -> None:
+        self.source.close()
         self.engine.dispose()
 
     @staticmethod

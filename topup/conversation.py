@@ -29,8 +29,12 @@ def _at(event: dict) -> str | None:
     return datetime.fromtimestamp(float(stamp), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+EXTERNAL = "EXTERNAL: "  # Rasa's text of an event the system triggered (an order changed): not the customer's
+
+
 def user_events(events: Iterable[dict]) -> list[dict]:
-    return [e for e in events if e.get("event") == "user"]
+    """What the customer typed or tapped (not the events the system triggered in their conversation)."""
+    return [e for e in events if e.get("event") == "user" and not (e.get("text") or "").startswith(EXTERNAL)]
 
 
 def transcript(events: Iterable[dict]) -> list[dict]:
@@ -41,7 +45,7 @@ def transcript(events: Iterable[dict]) -> list[dict]:
         if kind not in ("user", "bot"):
             continue
         text = (event.get("text") or "").strip()
-        if not text:
+        if not text or (kind == "user" and text.startswith(EXTERNAL.strip())):
             continue
         entry = {"role": "customer" if kind == "user" else "assistant", "text": text[:MAX_TEXT], "at": _at(event)}
         if kind == "user":

@@ -40,6 +40,7 @@ class Kind(str, Enum):
     FAILED_NO_REFUND = "failed_no_refund"
     REFUNDED = "refunded"
     UNDER_REVIEW = "under_review"
+    ABNORMAL = "abnormal"
     DUPLICATE_CHARGE = "duplicate_charge"
     DUPLICATE_CLAIM = "duplicate_claim"
 
@@ -109,6 +110,9 @@ def diagnose(
         return result(Kind.DUPLICATE_CHARGE, high=("duplicate_charge",))
     if order.status is OrderStatus.UNDER_REVIEW:
         return result(Kind.UNDER_REVIEW, high=("risk_hold",))
+    if order.status is OrderStatus.ABNORMAL:  # the platform itself says a person must look (dujiaoka 6 异常)
+        money_taken = debit in (DebitStatus.DEBITED, DebitStatus.DUPLICATE)
+        return result(Kind.ABNORMAL, escalate=True, high=("platform_abnormal",) if money_taken else ())
     if order.status in (OrderStatus.UNPAID, OrderStatus.PAYMENT_FAILED):
         if claims_debit:
             return result(Kind.DEBIT_NOT_RECORDED, high=("claim_record_mismatch",))

@@ -11,6 +11,7 @@ LABELS: dict[str, dict[str, str]] = {
     "orderStatus": {
         "unpaid": "未付款", "payment_failed": "支付失败", "processing": "充值中", "delivered": "已到账",
         "failed": "充值失败", "refunded": "已退款", "under_review": "风控审核中",
+        "abnormal": "平台标记异常",
     },
     "debit": {
         "not_debited": "未扣款", "debited": "已扣款", "duplicate": "重复扣款", "refunding": "退款中",
@@ -21,6 +22,7 @@ LABELS: dict[str, dict[str, str]] = {
     "reason": {
         "debited_processing_30min": "扣款后充值超过 30 分钟", "duplicate_charge": "重复扣款",
         "claim_record_mismatch": "客户说已扣款，系统没有记录", "risk_hold": "风控拦截",
+        "platform_abnormal": "平台标记异常，且已扣款",
         "very_frustrated": "客户情绪激动", "complaint_money_taken": "客户投诉，且已扣款",
         "angry_money_taken": "客户很生气，且已扣款",
     },
@@ -29,13 +31,14 @@ LABELS: dict[str, dict[str, str]] = {
         "verification_failed": "订单验证没通过", "system_error": "系统出错", "not_understood": "助手没听懂客户的问题",
         "complaint": "客户投诉", "customer_angry": "客户情绪激动，要求处理", "refund_request": "客户要求退款",
         "customer_left_open_case": "客户离开，问题还没解决",
+        "order_failed": "订单在等待中变为失败",
     },
     "diagnosis": {
         "unpaid": "未付款", "payment_failed": "支付失败", "debit_not_recorded": "扣款未入账",
         "processing_recent": "刚付款，充值中", "processing_notice": "受平台公告影响", "processing_overdue": "充值超时",
         "delivered": "已到账但页面没更新", "failed_refunding": "充值失败，退款中",
         "failed_no_refund": "充值失败，还没退款",
-        "refunded": "已退款", "under_review": "风控审核", "duplicate_charge": "重复扣款",
+        "refunded": "已退款", "under_review": "风控审核", "abnormal": "平台标记异常", "duplicate_charge": "重复扣款",
         "duplicate_claim": "客户说重复扣款",
     },
     "step": {

@@ -17,6 +17,7 @@ class OrderStatus(str, Enum):
     FAILED = "failed"
     REFUNDED = "refunded"
     UNDER_REVIEW = "under_review"
+    ABNORMAL = "abnormal"  # the platform marked the order as needing a person (dujiaoka 6 异常)
 
 
 class PaymentStatus(str, Enum):
@@ -103,6 +104,9 @@ class OrderFacts:
     refund_started_at: datetime | None = None
     refunded_at: datetime | None = None
     payments: tuple[Payment, ...] = ()
+    # What a platform's record adds, for the agent (topup/sources): its own status ("3 处理中"), the account the
+    # customer asked to top up (their form input, masked), the gateway's transaction number, the member account.
+    platform: dict = field(default_factory=dict, compare=False)
 
     @property
     def debits(self) -> int:

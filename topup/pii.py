@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 
 from topup.patterns import MASKED_CARD, ORDER_IN_TEXT, ORDER_MALFORMED
 from topup.text import fold_width, printable
 
-__all__ = ["MASKED_CARD", "PiiLogFilter", "for_log", "install_log_filter", "mask_phone", "mask_pii"]
+__all__ = ["MASKED_CARD", "Keep", "PiiLogFilter", "for_log", "install_log_filter", "mask_phone", "mask_pii"]
 
 # Order numbers, as topup/order_number.py finds them in free text (malformed KM numbers included): never masked.
 _PROTECTED = (ORDER_IN_TEXT, ORDER_MALFORMED)
@@ -79,17 +80,23 @@ def _blank(work: str, spans: list[tuple[int, int]]) -> str:
     return "".join(chars)
 
 
-def mask_pii(text: str | None) -> str:
+Keep = Callable[[str], list[tuple[int, int]]]  # spans of width-folded text never masked (a platform's orders)
+
+
+def mask_pii(text: str | None, keep: Keep | None = None) -> str:
     """The text with card numbers as 622202*********0123 and mobile numbers as *******5678.
 
-    Amounts, 4-digit phone tails, dates and order numbers (in every form customers type them) stay.
+    Amounts, 4-digit phone tails, dates and order numbers (in every form customers type them) stay: the built-in
+    KM numbers always, a platform's own (an acg-faka number has 18 digits, like a card) through `keep`
+    (topup.sources.formats.OrderFormat.keep).
     """
     if not text:
         return text or ""
     work = fold_width(text)
     if sum(ch.isdigit() for ch in work) < 11:  # nothing to mask: no card or mobile is shorter
         return text
-    work = _blank(work, [m.span() for pattern in _PROTECTED for m in pattern.finditer(work)])
+    kept = [m.span() for pattern in _PROTECTED for m in pattern.finditer(work)] + (keep(work) if keep else [])
+    work = _blank(work, kept)
     replacements = _card_spans(work)
     work = _blank(work, [(start, end) for start, end, _ in replacements])
     for match in _MOBILE.finditer(work):

@@ -52,6 +52,7 @@ def order_snapshot(order: OrderFacts) -> dict:
         "status_changed_at": iso(order.status_changed_at),
         "refund_started_at": iso(order.refund_started_at),
         "refunded_at": iso(order.refunded_at),
+        "platform": dict(order.platform),
         "payments": [
             {"amount_cents": p.amount_cents, "method": p.method, "status": p.status.value, "at": iso(p.created_at)}
             for p in order.payments

@@ -51,6 +51,12 @@ class Deployment(str, Enum):
     SCALED = "scaled"
 
 
+class OrderSourceKind(str, Enum):
+    BUILTIN = "builtin"
+    DUJIAOKA = "dujiaoka"
+    ACGFAKA = "acgfaka"
+
+
 class LockStore(str, Enum):
     AUTO = "auto"
     MEMORY = "memory"
@@ -212,6 +218,14 @@ TEXT = Kind("text", _text)
 SECRET = Kind("secret (≥ 16 characters)", _secret)
 DATABASE_URL = _url(("sqlite", "postgresql", "mysql"))
 REDIS_URL = _url(("redis", "rediss"), allow_empty=True)
+SOURCE_URL = _url(("mysql", "postgresql"), allow_empty=True)
+
+
+def _secret_or_empty(text: str) -> str:
+    return _secret(text) if text.strip() else ""
+
+
+SECRET_OR_EMPTY = Kind(f"secret (≥ {MIN_SECRET_CHARS} characters), or empty", _secret_or_empty)
 HTTP_URL = _url(("http", "https"))
 HTTP_URL_OR_EMPTY = _url(("http", "https"), allow_empty=True)
 
@@ -258,9 +272,11 @@ def _in_state(name: str, scheme: str = "sqlite:///") -> Callable[[Resolved], Any
 
 
 def setting(env: str, kind: Kind, default: Default, doc: str, unit: str = "", group: str = "",
-            secret: bool = False) -> Any:  # noqa: ANN401 - a dataclass field
+            secret: bool = False, hidden: bool = False) -> Any:  # noqa: ANN401 - a dataclass field
     # A secret is left out of repr(): a settings object in a traceback, an assertion or a log shows no key.
-    return field(metadata={"spec": Spec(env, kind, default, doc, unit, group, secret)}, repr=not secret)
+    # `hidden`: an optional value that may hold a key (a webhook token, a URL with a password), never generated.
+    return field(metadata={"spec": Spec(env, kind, default, doc, unit, group, secret, hidden)},
+                 repr=not (secret or hidden))
 
 
 @dataclass(frozen=True)
@@ -272,10 +288,12 @@ class Spec:
     unit: str
     group: str
     secret: bool
+    hidden: bool = False
 
 
-PLACES, NETWORK, SECRETS, CONVERSATION, TIMEOUTS, DATABASE, TUNING = (
-    "Deployment and places", "Processes and network", "Secrets", "Conversation and limits",
+PLACES, SOURCE, NETWORK, SECRETS, CONVERSATION, TIMEOUTS, DATABASE, TUNING = (
+    "Deployment and places",
+    "Your platform's orders (docs/PLATFORMS.md)", "Processes and network", "Secrets", "Conversation and limits",
     "Timeouts and the handoff outbox", "Database connection pool", "Performance tuning",
 )
 
@@ -326,6 +344,43 @@ class Settings:
         "TOPUP_AGENTS_FILE", PATH, fixed(ROOT / "demo" / "console_agents.yml", "demo/console_agents.yml"),
         "Agent accounts of the console (usernames, display names, pbkdf2 hashes: python -m topup.cli "
         "hash-password). The demo accounts are refused in the scaled deployment.", group=PLACES)
+
+    order_source: OrderSourceKind = setting(
+        "TOPUP_ORDER_SOURCE", _choice(OrderSourceKind), fixed(OrderSourceKind.BUILTIN, "builtin"),
+        "Where orders are read: `builtin` (this project's tables in TOPUP_DATABASE_URL: the demo), `dujiaoka` "
+        "(独角数卡) or `acgfaka` (异次元发卡), read-only from TOPUP_ORDER_SOURCE_URL.", group=SOURCE)
+    order_source_url: str = setting(
+        "TOPUP_ORDER_SOURCE_URL", SOURCE_URL, fixed(""),
+        "The platform's database, as a read-only user: `mysql+pymysql://user:password@host:3306/db` (acg-faka also "
+        "`postgresql://…`). Empty with `builtin`.", group=SOURCE, hidden=True)
+    order_source_prefix: str = setting(
+        "TOPUP_ORDER_SOURCE_PREFIX", Kind("table prefix (letters, digits, _)", lambda t: _table_prefix(t)),
+        Default("dujiaoka: empty; acgfaka: `acg_`", compute=lambda k: "acg_" if k.get("order_source")
+                is OrderSourceKind.ACGFAKA else ""),
+        "The platform's table prefix (Laravel's DB_PREFIX, acg-faka's install prefix).", group=SOURCE)
+    order_source_timezone: str = setting(
+        "TOPUP_ORDER_SOURCE_TIMEZONE", ZONE, fixed("", "TOPUP_TIMEZONE"),
+        "The zone the platform writes its times in (PHP's timezone setting).", group=SOURCE)
+    order_source_timeout_ms: int = setting(
+        "TOPUP_ORDER_SOURCE_TIMEOUT_MS", _integer(100, 60000), fixed(2000),
+        "Longest a query on the platform's database may run (server-side limit and client read timeout).", "ms",
+        SOURCE)
+    order_poll_seconds: float = setting(
+        "TOPUP_ORDER_POLL_SECONDS", _number(0, inclusive=True), fixed(20.0, "20"),
+        "How often the orders of open conversations are checked for a change the customer should hear about "
+        "(0: never; the webhook still works).", "seconds", SOURCE)
+    order_watch_hours: float = setting(
+        "TOPUP_ORDER_WATCH_HOURS", _number(0.1), fixed(24.0, "24"),
+        "How long after it was looked up an order is still watched for changes.", "hours", SOURCE)
+    order_webhook_secret: str = setting(
+        "TOPUP_ORDER_WEBHOOK_SECRET", SECRET_OR_EMPTY, fixed(""),
+        "Turns on POST /hooks/order (the platform tells the assistant an order changed): the token it must send. "
+        "Empty: no webhook.", group=SOURCE, hidden=True)
+    platform_tickets_url: str = setting(
+        "TOPUP_PLATFORM_TICKETS_URL", SOURCE_URL, fixed(""),
+        "acg-faka only: also write each handoff of a member's order into the platform's own `acg_ticket`, as a "
+        "user allowed to INSERT there and into `acg_ticket_message`. Empty: tickets stay in the console only.",
+        group=SOURCE, hidden=True)
 
     bind_host: str = setting(
         "TOPUP_BIND_HOST", TEXT, fixed("127.0.0.1"),
@@ -659,7 +714,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         try:
             values[name] = spec.kind.parse(raw)
         except _Invalid as invalid:
-            shown = "<hidden>" if spec.secret else _without_password(raw)
+            shown = "<hidden>" if spec.secret or spec.hidden else _without_password(raw)
             unit = f" ({spec.unit})" if spec.unit and spec.unit not in str(invalid) else ""
             problems.append(f"{spec.env}={shown}: expected {invalid}{unit}")
             values[name] = None
@@ -684,9 +739,48 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
     return Settings(**values)
 
 
+def _table_prefix(text: str) -> str:
+    value = text.strip()
+    if not re.fullmatch(r"[A-Za-z0-9_]{0,32}", value):
+        raise _Invalid("letters, digits and _ only (at most 32)")
+    return value
+
+
+def _source_problems(values: dict[str, Any]) -> list[str]:
+    """The order source and its URL agree: a platform needs its database, the built-in schema none."""
+    source, url = values.get("order_source"), values.get("order_source_url")
+    if source is None or url is None:
+        return []
+    if source is OrderSourceKind.BUILTIN:
+        return ["TOPUP_ORDER_SOURCE_URL is set but TOPUP_ORDER_SOURCE is builtin: set TOPUP_ORDER_SOURCE=dujiaoka "
+                "or acgfaka, or leave the URL empty"] if url else []
+    if not url:
+        return [f"TOPUP_ORDER_SOURCE={source.value} needs TOPUP_ORDER_SOURCE_URL (the platform's database, e.g. "
+                "mysql+pymysql://readonly:password@127.0.0.1:3306/dujiaoka)"]
+    from sqlalchemy.engine.url import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return [f"TOPUP_ORDER_SOURCE_URL={_without_password(url)}: not a database URL "
+                "(mysql+pymysql://user:password@host:3306/database)"]
+    problems = []
+    if not parsed.database:
+        problems.append(f"TOPUP_ORDER_SOURCE_URL={_without_password(url)}: names no database (…/database at the end)")
+    if parsed.get_backend_name() == "mysql" and parsed.get_driver_name() not in ("pymysql",):
+        problems.append(f"TOPUP_ORDER_SOURCE_URL={_without_password(url)}: use the PyMySQL driver "
+                        "(mysql+pymysql://…)")
+    if source is OrderSourceKind.DUJIAOKA and parsed.get_backend_name() != "mysql":
+        problems.append("TOPUP_ORDER_SOURCE=dujiaoka: dujiaoka runs on MySQL/MariaDB only (mysql+pymysql://…)")
+    if values.get("platform_tickets_url") and source is not OrderSourceKind.ACGFAKA:
+        problems.append("TOPUP_PLATFORM_TICKETS_URL: only acg-faka has a ticket table of its own")
+    return problems
+
+
 def _consistency(values: dict[str, Any]) -> list[str]:
     """What no single value shows: settings that contradict each other, and the scaled deployment's rules."""
-    problems = []
+    problems = _source_problems(values)
     action, database = values.get("action_timeout_seconds"), values.get("action_db_seconds")
     if action is not None and database is not None and database >= action:
         problems.append(f"TOPUP_ACTION_DB_SECONDS={database:g}: expected less than "

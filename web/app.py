@@ -9,7 +9,7 @@ from aiohttp import web
 
 from topup.app import App
 from topup.db import migrate
-from web import api, auth, events, pages
+from web import api, auth, events, notify, pages
 from web.context import TOPUP
 from web.rasa import RasaClient
 
@@ -37,10 +37,12 @@ async def _start(app: web.Application) -> None:
     await asyncio.to_thread(migrate.upgrade, settings.database_url, settings.db_connect_timeout)
     await app[api.RASA].start()
     await app[events.FEED].start()
+    await notify.start(app)
 
 
 async def _stop_streams(app: web.Application) -> None:
     await app[events.FEED].stop()
+    await notify.stop(app)
 
 
 async def _close(app: web.Application) -> None:
@@ -53,6 +55,7 @@ def create_app(topup: App) -> web.Application:
     app[TOPUP] = topup
     app[api.RASA] = RasaClient(settings.rasa_url, settings.rasa_token)
     app[events.FEED] = events.LiveFeed(topup)
+    app[notify.NOTIFIER] = notify.Notifier(topup, app[api.RASA])
     # Read once: no file I/O per request.
     app[pages.WIDGET_JS] = pages.widget_source(settings)
     app[pages.DEMO_SHOP] = pages.demo_shop_template()
@@ -75,6 +78,8 @@ def create_app(topup: App) -> web.Application:
         web.post("/api/tickets/{ticket_no}/claim", api.claim),
         web.post("/api/tickets/{ticket_no}/reply", api.reply),
         web.post("/api/tickets/{ticket_no}/resolve", api.resolve),
+        web.get("/api/chat/missed", notify.missed),
+        web.post("/hooks/order", notify.order_hook),
         web.static("/static", pages.STATIC, append_version=False),
     ])
     if not settings.scaled:

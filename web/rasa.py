@@ -54,3 +54,19 @@ class RasaClient:
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                 raise RasaUnavailable(f"{action}: {exc.__class__.__name__} {exc}") from exc
         logger.info("rasa ran %s in %s", ", ".join(actions), conversation_id)
+
+    async def trigger(self, conversation_id: str, intent: str, entities: dict[str, str]) -> None:
+        """Trigger an intent in the conversation (Rasa's trigger_intent): the assistant answers as to a message,
+        on the customer's latest channel, without the customer typing."""
+        if self._session is None:
+            raise RasaUnavailable("client not started")
+        url = f"{self.base_url}/conversations/{quote(conversation_id, safe='')}/trigger_intent"
+        params = {"output_channel": "latest", **({"token": self.token} if self.token else {})}
+        try:
+            async with self._session.post(url, params=params, json={"name": intent, "entities": entities}) as response:
+                if response.status >= 300:
+                    raise RasaUnavailable(f"{intent}: HTTP {response.status} {(await response.text())[:300]}")
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise RasaUnavailable(f"{intent}: {exc.__class__.__name__} {exc}") from exc
+        logger.info("rasa triggered %s in %s", intent, conversation_id)
+

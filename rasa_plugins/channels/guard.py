@@ -20,7 +20,7 @@ from typing import Any
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
 from topup.app import App
-from topup.pii import for_log, install_log_filter, mask_pii
+from topup.pii import Keep, for_log, install_log_filter, mask_pii
 from topup.ratelimit import OncePer, RateLimiter
 from topup.textguard import clean_text
 
@@ -67,8 +67,10 @@ def guarded_metadata(metadata: object, client_ip: str) -> dict:
 class MessageGuard:
     """Limits, cleaning and masking for one Rasa server; built when the channel is (i.e. at server start)."""
 
-    def __init__(self, max_chars: int, chat: RateLimiter | None = None, chat_ip: RateLimiter | None = None) -> None:
+    def __init__(self, max_chars: int, chat: RateLimiter | None = None, chat_ip: RateLimiter | None = None,
+                 keep: Keep | None = None) -> None:
         self.max_chars = max_chars
+        self.keep = keep  # the order source's numbers, never masked as a card (topup/sources/formats.py)
         self.chat = chat or RateLimiter("chat", None)
         self.chat_ip = chat_ip or RateLimiter("chat_ip", None)
         self._logged = OncePer()
@@ -77,7 +79,7 @@ class MessageGuard:
     def for_app(cls, app: App) -> MessageGuard:
         """The process's limits (TOPUP_CHAT_RATE, TOPUP_CHAT_IP_RATE, shared through TOPUP_REDIS_URL) and
         TOPUP_MAX_MESSAGE_CHARS."""
-        return cls(app.settings.max_message_chars, app.limits.chat, app.limits.chat_ip)
+        return cls(app.settings.max_message_chars, app.limits.chat, app.limits.chat_ip, app.source.order_format.keep)
 
     async def _over_limit(self, sender_id: str, client_ip: str) -> RateLimiter | None:
         if not await self.chat_ip.allow(client_ip):
@@ -122,7 +124,7 @@ class MessageGuard:
             )
             await self._say(message.output_channel, sender_id, TOO_LONG.format(limit=self.max_chars))
         guarded = UserMessage(
-            mask_pii(cleaned.text),
+            mask_pii(cleaned.text, self.keep),
             message.output_channel,
             sender_id,
             input_channel=message.input_channel,

@@ -10,6 +10,7 @@ Sanic, so the address comes from the handshake's Sanic request.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -26,6 +27,15 @@ from topup.textguard import clean_text
 logger = logging.getLogger(__name__)
 
 MAX_SESSION_ID_CHARS = 128
+
+
+class StampedOutput(SocketIOOutput):
+    """Every message the customer's page gets carries the server's time (`ts`, seconds): a page that comes back
+    asks the web app for what it missed after the last one it saw (web/notify.py: missed)."""
+
+    async def _send_message(self, socket_id: str, response: Any) -> None:  # noqa: ANN401 - Rasa's message dict
+        stamped = {**response, "ts": time.time()} if isinstance(response, dict) else response
+        await self.sio.emit(self.bot_message_evt, stamped, room=socket_id)
 
 
 def _environ_ip(environ: dict | None) -> str:
@@ -79,6 +89,11 @@ class PersistentSocketIOInput(SocketIOInput):
         self.app = App.current()
         self.guard = guard or MessageGuard.for_app(self.app)
 
+    def get_output_channel(self) -> StampedOutput | None:
+        """The channel of messages the system sends without a customer message (an agent's reply, an order's
+        news): stamped like every other."""
+        return None if self.sio is None else StampedOutput(self.sio, self.bot_message_evt)
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = super().blueprint(on_new_message)
         sio = self.sio
@@ -108,7 +123,7 @@ class PersistentSocketIOInput(SocketIOInput):
 
         @sio.on(self.user_message_evt, namespace=namespace)
         async def handle_message(sid: str, data: dict) -> None:
-            output_channel = SocketIOOutput(sio, self.bot_message_evt)
+            output_channel = StampedOutput(sio, self.bot_message_evt)
             if not isinstance(data, dict):
                 logger.warning("socket.io message from %s ignored: not an object", for_log(sid))
                 return

@@ -64,7 +64,8 @@ def test_load_demo_covers_the_whole_lifecycle(engine: Engine, now: datetime) -> 
     assert load_demo(DEMO, engine, now) == (12, 1)
     with Session(engine, future=True) as s:
         statuses = set(s.execute(select(OrderRow.status)).scalars())
-    assert statuses == {s.value for s in OrderStatus}
+    # every status but the one only a platform marks (dujiaoka 6 异常: tests/platforms)
+    assert statuses == {s.value for s in OrderStatus} - {OrderStatus.ABNORMAL.value}
 
 
 def test_demo_45_minute_order_is_45_minutes_old(engine: Engine, now: datetime) -> None:

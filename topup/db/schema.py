@@ -75,7 +75,7 @@ class TicketRow(Base):
     conversation_id = Column(String(255), nullable=False, index=True)
     # conversation + order ("-" when no order): one ticket each, enforced by the database.
     dedupe_key = Column(String(300), nullable=False)
-    order_no = Column(String(16))
+    order_no = Column(String(32))  # any platform's order number (migration 0003)
     verified = Column(Boolean, nullable=False, default=False)
     complaint = Column(String(32), nullable=False)
     customer_description = Column(Text, nullable=False, default="")
@@ -135,3 +135,24 @@ class SecurityEventRow(Base):
     detail = Column(String(500), nullable=False, default="")
 
     __table_args__ = (Index("ix_security_events_client", "client_key", "kind", "created_at"),)
+
+
+class WatchedOrderRow(Base):
+    """An order a conversation looked up, watched until it expires: a change is told to the customer once."""
+
+    __tablename__ = "watched_orders"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    conversation_id = Column(String(255), nullable=False)
+    order_no = Column(String(32), nullable=False)
+    status = Column(String(20), nullable=False)  # the last status seen
+    told = Column(String(20))  # the last status the customer was told about
+    created_at = Column(DateTime, nullable=False)
+    changed_at = Column(DateTime, nullable=False)
+    expires_at = Column(DateTime, nullable=False)
+
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "order_no", name="uq_watched_orders_conversation_order"),
+        Index("ix_watched_orders_expires", "expires_at"),
+        Index("ix_watched_orders_order", "order_no"),
+    )

@@ -79,7 +79,11 @@ def _complaint(message: Message) -> str:
 def respond(case: Case, message: Message, ports: Ports) -> Turn:
     """The assistant's answer to `message`: the new state and what to say (the case passed in is not changed)."""
     turn = Turn(copy.deepcopy(case))
-    _Engine(turn, message, ports).run()
+    engine = _Engine(turn, message, ports)
+    if message.kind is Kind.ORDER_CHANGED:
+        engine.on_order_changed()  # the system's news, not the customer's words: nothing to absorb
+    else:
+        engine.run()
     return turn
 
 

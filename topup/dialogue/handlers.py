@@ -207,6 +207,37 @@ class Handlers(Moves):
             self.say("utter_glad")
             case.phase = Phase.DONE
 
+    def on_order_changed(self) -> None:
+        """The order the customer is talking about changed (the platform's webhook or the watcher's poll): they
+        hear it without asking, once per change; the ticket, if any, offers to close (delivered) or is what
+        happens next (failed). News about an order this conversation is not about says nothing."""
+        case, facts = self.case, self.message.facts
+        order, event = (facts.orders or (None,))[0], facts.order_event
+        if not order or event not in ("delivered", "refunded", "failed", "abnormal"):
+            return
+        known = {case.order_no, case.ticket_order, *case.proven}
+        if order not in known or f"{order}:{event}" in case.told:
+            return
+        case.told.append(f"{order}:{event}")
+        if event == "delivered":
+            self.say("utter_order_now_delivered", changed_order=order)
+            if case.ticket_no:
+                self.say("utter_ticket_arrived_offer_close")
+                case.asked = {"close": 1}
+            else:
+                self.say("utter_order_now_check")
+                case.phase, case.open, case.plan = Phase.DONE, False, []
+        elif event == "refunded":
+            self.say("utter_order_now_refunded", changed_order=order)
+            if not case.ticket_no:
+                case.phase, case.open, case.plan = Phase.DONE, False, []
+        else:  # failed, or marked abnormal: a person arranges the refund
+            self.say("utter_order_now_failed", changed_order=order)
+            if case.ticket_no:
+                self.ticket_status(brief=True)
+            elif order == case.order_no and case.verified:
+                self.hand_off("order_failed")
+
     def on_trying(self) -> None:
         case = self.case
         if case.phase is Phase.NEED_ORDER:

@@ -57,6 +57,7 @@ class Kind(str, Enum):
     UNCLEAR = "unclear"
     RATE = "rate"  # a rating outside the rating question
     DEBIT_QUESTION = "debit_question"  # 扣钱了吗 / 是不是扣了两次: asked, answered from the record
+    ORDER_CHANGED = "order_changed"  # not the customer: the system says their order changed (topup/services/watch)
 
 
 @dataclass
@@ -92,6 +93,7 @@ class Case:
     angry: bool = False  # insults, "骗子", "报警" (high priority when money was taken)
     resumed: bool = False  # a returning customer's open ticket has been looked for
     adding: bool = False  # the order now talked about came besides the ticket's ("还有一单"): the ticket stays
+    told: list[str] = field(default_factory=list)  # order changes the system told about: "order:status"
 
     def switch_to(self, order_no: str) -> None:
         """Talk about `order_no` from now on: unverified, nothing known about it yet (an order proven earlier in
@@ -143,6 +145,7 @@ class Facts:
     also: bool = False  # "还有一单 KM…": another order besides the one being talked about
     claims_debit: bool = False  # "钱扣了" said as a statement
     claims_twice: bool = False  # "扣了两次" said as a statement
+    order_event: str | None = None  # the system's news: the order's new status (Kind.ORDER_CHANGED)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import logging
 
 from topup.dialogue.model import Message, Phase, Say, Turn
 from topup.dialogue.ports import Ports, TicketState, Verification
-from topup.dialogue.responses import TICKET_AWARE, variables, wording
+from topup.dialogue.responses import TICKET_AWARE, variables, variant, wording
 
 logger = logging.getLogger(__name__)
 ASK_LIMIT = 2  # the same question at most twice in a row; then a person is offered
@@ -44,7 +44,8 @@ class Moves:
     def say(self, response: str, **values: object) -> bool:
         merged = {**self.case.facts, "ticket_no": self.case.ticket_no or "", "order_id": self.case.order_no or "",
                   **values}
-        missing = variables(response) - {k for k, v in merged.items() if v not in (None, "")}
+        tags = getattr(self.ports, "wording_tags", ())
+        missing = variables(variant(response, tags)) - {k for k, v in merged.items() if v not in (None, "")}
         if missing:  # the customer would see "{order_payment}": said nothing instead, and logged
             logger.error("response %s without %s (phase %s)", response, sorted(missing), self.case.phase.value)
             self.turn.skipped.append(f"{response} needs {sorted(missing)}")
@@ -52,7 +53,7 @@ class Moves:
         chosen = wording(self.case, response, merged)
         if chosen is None:
             return False
-        self.turn.says.append(Say(chosen, merged))
+        self.turn.says.append(Say(variant(chosen, tags), merged))
         return True
 
     def said_any(self, responses: frozenset[str]) -> bool:

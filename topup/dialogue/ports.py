@@ -17,7 +17,7 @@ from topup.model import DebitStatus
 # needed): the case stays open whatever the customer says until it is solved or handed off.
 OPEN_DIAGNOSES = frozenset(kind.value for kind in (
     DiagnosisKind.PROCESSING_RECENT, DiagnosisKind.PROCESSING_NOTICE, DiagnosisKind.PROCESSING_OVERDUE,
-    DiagnosisKind.DELIVERED, DiagnosisKind.FAILED_NO_REFUND, DiagnosisKind.UNDER_REVIEW,
+    DiagnosisKind.DELIVERED, DiagnosisKind.FAILED_NO_REFUND, DiagnosisKind.UNDER_REVIEW, DiagnosisKind.ABNORMAL,
     DiagnosisKind.DUPLICATE_CHARGE, DiagnosisKind.DUPLICATE_CLAIM, DiagnosisKind.DEBIT_NOT_RECORDED,
 ))
 

@@ -121,6 +121,16 @@ TICKET_AWARE = frozenset({
 })
 
 
+def variant(response: str, tags: tuple[str, ...] = ()) -> str:
+    """The platform's own wording of `response`, if the domain has one: `utter_ask_order_id__dujiaoka` (its
+    order numbers), `utter_ask_phone_last4__email` (its proof). `tags`: the platform's, then the proof's."""
+    names = catalogue()
+    for tag in tags:
+        if f"{response}__{tag}" in names:
+            return f"{response}__{tag}"
+    return response
+
+
 def wording(case: Case, response: str, values: dict[str, object] | None = None) -> str | None:
     """The response to say for `response` under the no-three-times rule: itself, or the first of its other
     wordings whose sentence has not been said twice yet; None when all have. Counted as said."""

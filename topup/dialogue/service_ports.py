@@ -39,6 +39,8 @@ class ServicePorts:
         self.customer: Customer | None = app.customers.verify(self.metadata.get("customer_token"))
         self.max_attempts = app.settings.max_verify_attempts
         self.signed_in = self.customer is not None
+        source = app.source  # a platform's own wording of the order-number and proof sentences (responses.variant)
+        self.wording_tags = () if source.platform == "builtin" else (source.order_format.name, source.proof.value)
         self.deadline = time.monotonic() + app.settings.action_db_seconds
         self._signed: tuple[str | None] | None = None
 
@@ -87,6 +89,10 @@ class ServicePorts:
                 logger.exception("security event not stored for %s", self.sender)
             return Verification("not_verified")
         assert result.order is not None and result.diagnosis is not None
+        try:  # told when it changes (topup/services/watch.py); the answer does not wait for it
+            _POOL.submit(app.watch.watch, self.sender, order_no, result.order.status.value)
+        except RuntimeError:
+            logger.warning("order not watched for %s", self.sender)
         return Verification("verified", self._facts(result.order, result.diagnosis),
                             result.diagnosis.kind.value, tuple(s.value for s in result.diagnosis.steps),
                             result.diagnosis.escalate, debited(result.order.debit_status),

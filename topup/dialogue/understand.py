@@ -11,8 +11,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from topup.dialogue.model import Facts, Kind, Message
-from topup.order_number import find_order_numbers, phone_tail_in
 from topup.patterns import CLAIMS_DEBIT
+from topup.sources.formats import FORMATS, OrderFormat
+from topup.sources.proof import Proof, read_proof
 from topup.text import fold_width
 
 COMPLAINT_INTENTS = frozenset({"recharge_stuck", "charged_not_received", "payment_failed", "duplicate_charge",
@@ -33,16 +34,17 @@ INTENTS = frozenset(_INTENT_KINDS) - {"nlu_fallback"}
 _QUESTION = (r"(吗|么|嘛|呢|？|\?|会不会|能不能|可不可以|是不是|要不要|行不行|该不该|需不需要|多久|什么时候|怎么"
              r"|[^\s]不\s*$|没有?[啊呀]?\s*$)")
 _SPAN = r"[^。！!]{0,8}"  # a few words in between, within one sentence
+_PROOF_WORDS = r"手机|号码|尾号|后四位|后4位|邮箱|联系方式|查询密码"  # what proves an order, on every platform
 # Phrasings that decide the kind whatever the NLU guessed, checked in this order.
 _RULES: list[tuple[Kind, re.Pattern[str]]] = [
     (Kind.ANGRY, re.compile(r"骗子|骗钱|诈骗|报警|垃圾|黑店|坑人|坑钱|狗屎|傻[逼比]|滚|妈的|他妈|去死")),
     (Kind.COMPLAIN, re.compile(r"投诉|举报|12315|消协|维权")),
     (Kind.PAY_AGAIN, re.compile(rf"(再|重新|重复)(付|支付|买|下单|充){_SPAN}{_QUESTION}"
                                 r"|会不会(扣|收)(两|二|2)次|扣两次(吗|么)")),
-    (Kind.FORGOT_TAIL, re.compile(rf"(不记得|忘了|忘记|想不起|记不清|不知道){_SPAN}(手机|号码|尾号|后四位|后4位)"
-                                  r"|(手机|号码|尾号)[^。！!]{0,6}(不记得|忘了|忘记|想不起|记不清)")),
+    (Kind.FORGOT_TAIL, re.compile(rf"(不记得|忘了|忘记|想不起|记不清|不知道){_SPAN}({_PROOF_WORDS})"
+                                  rf"|({_PROOF_WORDS})[^。！!]{{0,6}}(不记得|忘了|忘记|想不起|记不清)")),
     (Kind.WHY, re.compile(rf"(为什么|为啥|干嘛|凭什么|为何){_SPAN}(要|需要|得){_SPAN}"
-                          r"(尾号|手机|号码|后四位|后4位|验证|核实|审核|核验)|(为什么|为啥|为何)[^。！!]{0,6}(审核|核验|拦)")),
+                          r"(尾号|手机|号码|后四位|后4位|邮箱|联系方式|查询密码|验证|核实|审核|核验)|(为什么|为啥|为何)[^。！!]{0,6}(审核|核验|拦)")),
     (Kind.CONTACT, re.compile(r"(客服|人工|官方)[^。！!]{0,4}(电话|热线|号码|联系方式|微信|QQ)|怎么联系|联系方式"
                               r"|电话多少")),
     (Kind.TICKET_STATUS, re.compile(rf"工单{_SPAN}(到哪|怎么样|进度|处理|状态|多久)|还有人吗|有人吗|客服呢|人呢"
@@ -102,16 +104,19 @@ def _asked(folded: str, start: int, end: int) -> bool:
     return bool(_ASKED_AFTER.match(folded, end) or _ASKED_BEFORE.search(folded[max(0, start - 4):start]))
 
 
-def read_facts(text: str, entities: Iterable[Mapping[str, Any]] = ()) -> Facts:
-    """Everything the message's words give; nothing here depends on its intent."""
+def read_facts(text: str, entities: Iterable[Mapping[str, Any]] = (), order_format: OrderFormat = FORMATS["km"],
+               proof: Proof = Proof.TAIL, awaiting_proof: bool = False) -> Facts:
+    """Everything the message's words give; nothing here depends on its intent. `order_format` and `proof` are
+    the order source's (topup/sources); `awaiting_proof`: the proof was just asked for."""
     entities = [e for e in entities if isinstance(e, Mapping)]
-    found = find_order_numbers(text, [e.get("value") for e in entities if e.get("entity") == "order_id"])
+    found = order_format.find(text, [e.get("value") for e in entities if e.get("entity") == "order_id"])
     tail_hint = next((e.get("value") for e in entities if e.get("entity") == "phone_last4"), None)
     folded = fold_width(text)
     claims = any(not _asked(folded, m.start(), m.end()) for m in CLAIMS_DEBIT.finditer(folded))
     twice = any(not _asked(folded, m.start(), m.end()) for m in _DUPLICATE.finditer(folded))
     switch = bool(found.numbers) and bool(_SWITCH.search(folded))
-    return Facts(orders=found.numbers, malformed=found.malformed, tail=phone_tail_in(text, found.spans, tail_hint),
+    given = read_proof(proof, text, found.spans, tail_hint, awaiting_proof and not found.numbers)
+    return Facts(orders=found.numbers, malformed=found.malformed, tail=given,
                  switch=switch, also=bool(found.numbers) and not switch and bool(_ALSO.search(folded)),
                  claims_debit=claims, claims_twice=twice)
 
@@ -165,11 +170,27 @@ def _decided(intent: str | None, folded: str) -> Kind:
     return kind
 
 
+ORDER_CHANGED_INTENT = "EXTERNAL_order_changed"  # triggered by the web app when a watched order changes
+
+
+def order_changed(entities: Iterable[Mapping[str, Any]]) -> Message:
+    """The system's news that an order changed (Rasa's trigger_intent, from topup/services/watch.py)."""
+    values = {e.get("entity"): e.get("value") for e in entities if isinstance(e, Mapping)}
+    order, event = values.get("order_id"), values.get("order_event")
+    facts = Facts(orders=(order,) if isinstance(order, str) and order else (),
+                  order_event=event if isinstance(event, str) else None)
+    return Message(text="", kind=Kind.ORDER_CHANGED, intent=ORDER_CHANGED_INTENT, facts=facts)
+
+
 def read_message(text: str, intent: str | None, entities: Iterable[Mapping[str, Any]] = (),
-                 original: str = "", returning: bool = False) -> Message:
+                 original: str = "", returning: bool = False, order_format: OrderFormat = FORMATS["km"],
+                 proof: Proof = Proof.TAIL, awaiting_proof: bool = False) -> Message:
     """One customer message as the engine reads it: `text` as the NLU normalised it, `original` as typed;
-    `returning`: the first message of a new session of a conversation that had one before."""
+    `returning`: the first message of a new session of a conversation that had one before; the order source's
+    `order_format` and `proof`, and whether the proof was just asked for (`awaiting_proof`)."""
+    if intent == ORDER_CHANGED_INTENT:
+        return order_changed(entities)
     text = text if isinstance(text, str) else ""
-    facts = read_facts(text, entities)
+    facts = read_facts(text, entities, order_format, proof, awaiting_proof)
     return Message(text=text, kind=kind_of(intent, text, facts), intent=intent, facts=facts, original=original or text,
                    returning=returning)

@@ -14,7 +14,7 @@ from topup.db.engine import unit_of_work
 from topup.db.repositories import OrderRepository, ticket_view
 from topup.db.schema import AgentPresenceRow, TicketMessageRow, TicketRow
 from topup.model import Priority, TicketStatus, TicketView
-from topup.pii import mask_pii
+from topup.pii import Keep, mask_pii
 from topup.presentation import order_snapshot
 from topup.services.handoff import dedupe_key
 
@@ -75,9 +75,10 @@ def _held_by_agent(session: Session, conversation_id: str) -> TicketRow | None:
 class ConsoleService:
     """Tickets as agents work them, and the messages between them and customers."""
 
-    def __init__(self, engine: Engine, clock: Clock) -> None:
+    def __init__(self, engine: Engine, clock: Clock, keep: Keep | None = None) -> None:
         self.engine = engine
         self.clock = clock
+        self.keep = keep  # the order source's numbers, never masked as a card
 
     def queue(self) -> list[TicketView]:
         """Open and in-progress tickets: high priority first, then the longest waiting."""
@@ -131,7 +132,7 @@ class ConsoleService:
             if row.status != TicketStatus.IN_PROGRESS.value or row.assigned_agent != agent:
                 raise TicketConflict("claim the ticket first")
             # An agent pasting a customer's card or phone number must not put it in the ticket or the chat.
-            return _add_message(session, row, "agent", agent, mask_pii(text), False, self.clock.now())
+            return _add_message(session, row, "agent", agent, mask_pii(text, self.keep), False, self.clock.now())
 
     def take_undelivered(self, conversation_id: str) -> list[LiveMessage]:
         """Agent replies not yet shown to the customer, marked delivered in the same unit of work."""
@@ -155,11 +156,11 @@ class ConsoleService:
         """A customer message during a takeover, for the agent's view; None if no agent holds the conversation."""
         with unit_of_work(self.engine) as session:
             row = _held_by_agent(session, conversation_id)
-            return None if row is None else _add_message(session, row, "customer", "", mask_pii(text),
+            return None if row is None else _add_message(session, row, "customer", "", mask_pii(text, self.keep),
                                                                 True, self.clock.now())
 
     def resolve(self, ticket_no: str, agent: str, resolution: str) -> TicketView:
-        now, resolution = self.clock.now(), mask_pii(resolution)
+        now, resolution = self.clock.now(), mask_pii(resolution, self.keep)
         with unit_of_work(self.engine) as session:
             row = _ticket(session, ticket_no)
             if row.status == TicketStatus.RESOLVED.value:
@@ -236,7 +237,14 @@ class ConsoleService:
         with unit_of_work(self.engine) as session:
             row = _ticket(session, ticket_no)
             row.updated_at = self.clock.now()
-            return _add_message(session, row, "customer", "", mask_pii(text), True, self.clock.now())
+            return _add_message(session, row, "customer", "", mask_pii(text, self.keep), True, self.clock.now())
+
+    def add_system_note(self, ticket_no: str, text: str) -> LiveMessage:
+        """A line from the system on the ticket (an order's status changed), for the agent only."""
+        with unit_of_work(self.engine) as session:
+            row = _ticket(session, ticket_no)
+            row.updated_at = self.clock.now()
+            return _add_message(session, row, "system", "", text, True, self.clock.now())
 
     def move_ticket(self, ticket_no: str, order_no: str, verified: bool) -> None:
         """After the handoff the customer switched to another order, or proved the ticket's order theirs: the

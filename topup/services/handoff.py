@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,9 +17,12 @@ from topup.db.engine import unit_of_work
 from topup.db.repositories import NoticeRepository, OrderRepository, TicketRepository, ticket_view
 from topup.db.schema import TicketMessageRow, TicketRow
 from topup.diagnosis import diagnose
-from topup.model import Complaint, DebitStatus, Priority, StepRecord, TicketStatus, TicketView
-from topup.pii import mask_pii
+from topup.model import Complaint, DebitStatus, OrderFacts, Priority, StepRecord, TicketStatus, TicketView
+from topup.pii import Keep, mask_pii
 from topup.presentation import order_snapshot
+from topup.sources import OrderSource, SourceUnavailable
+
+logger = logging.getLogger(__name__)
 
 VERY_FRUSTRATED = 2  # frustrated messages that make a case high priority
 
@@ -57,12 +61,25 @@ def estimate_wait(priority: Priority, ahead: int) -> int:
     return min(60, base + 3 * ahead)
 
 
-def _assess(request: HandoffRequest, session: Session, now: datetime) -> tuple[dict | None, Priority, list[str]]:
+def _order(source: OrderSource | None, order_no: str, session: Session) -> OrderFacts | None:
+    """The order for the ticket's snapshot: from the configured source; a platform that is down leaves the
+    snapshot out (the ticket is written all the same, the agent looks the order up)."""
+    if source is None:
+        return OrderRepository(session).get(order_no)
+    try:
+        return source.get(order_no)
+    except SourceUnavailable:
+        logger.warning("order source down: ticket for %s written without the order's snapshot", order_no[:6])
+        return None
+
+
+def _assess(request: HandoffRequest, session: Session, now: datetime,
+            source: OrderSource | None = None) -> tuple[dict | None, Priority, list[str]]:
     reasons: list[str] = []
     snapshot = None
     money_taken = request.claims_debit
     if request.order_no:
-        order = OrderRepository(session).get(request.order_no)
+        order = _order(source, request.order_no, session)
         if order is not None:
             notices = NoticeRepository(session).active(now)
             diagnosis = diagnose(order, notices, request.complaint, now, request.claims_debit)
@@ -83,9 +100,11 @@ def _assess(request: HandoffRequest, session: Session, now: datetime) -> tuple[d
 
 
 class HandoffService:
-    def __init__(self, engine: Engine, clock: Clock) -> None:
+    def __init__(self, engine: Engine, clock: Clock, source: OrderSource | None = None) -> None:
         self.engine = engine
         self.clock = clock
+        self.source = source  # None: the built-in schema, read in the ticket's own session
+        self.keep = source.order_format.keep if source is not None else None  # its numbers are never masked
 
     def hand_off(self, request: HandoffRequest, now: datetime | None = None) -> HandoffResult:
         """Create the ticket, or refresh the one this conversation already has for this order."""
@@ -93,7 +112,7 @@ class HandoffService:
         key = dedupe_key(request.conversation_id, request.order_no)
         with unit_of_work(self.engine) as session:
             tickets = TicketRepository(session)
-            snapshot, priority, reasons = _assess(request, session, now)
+            snapshot, priority, reasons = _assess(request, session, now, self.source)
             row = tickets.by_key(key)
             created = row is None
             if row is None:
@@ -105,7 +124,7 @@ class HandoffService:
                     created_at=now,
                     status=TicketStatus.OPEN.value,
                 )
-                _fill(row, request, snapshot, priority, reasons, now)
+                _fill(row, request, snapshot, priority, reasons, now, self.keep)
                 try:
                     with session.begin_nested():
                         tickets.add(row)
@@ -122,7 +141,7 @@ class HandoffService:
                     session.add(TicketMessageRow(ticket_no=row.ticket_no, conversation_id=row.conversation_id,
                                                  role="system", author="", text="客户再次求助，工单重新打开",
                                                  delivered=True, created_at=now))
-                _fill(row, request, snapshot, priority, reasons, now)
+                _fill(row, request, snapshot, priority, reasons, now, self.keep)
             return HandoffResult(row.ticket_no, created, Priority(row.priority), estimate_wait(priority, ahead))
 
 
@@ -144,17 +163,18 @@ def _fill(
     priority: Priority,
     reasons: list[str],
     now: datetime,
+    keep: Keep | None = None,
 ) -> None:
     row.order_no = request.order_no
     row.verified = request.verified
     row.complaint = request.complaint.value
     # Masked again here although the channel guard already masked every message: tickets outlive chats.
-    row.customer_description = mask_pii(request.customer_description)
+    row.customer_description = mask_pii(request.customer_description, keep)
     row.handoff_reason = request.reason
     row.priority = priority.value
     row.priority_reasons = reasons
     row.order_snapshot = snapshot
     row.steps = [{"step": s.step, "outcome": s.outcome} for s in request.steps]
-    row.transcript = [{**line, "text": mask_pii(line["text"])} if isinstance(line.get("text"), str) else line
+    row.transcript = [{**line, "text": mask_pii(line["text"], keep)} if isinstance(line.get("text"), str) else line
                       for line in request.transcript]
     row.updated_at = now

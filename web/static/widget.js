@@ -226,6 +226,7 @@
       setStatus("");
       root.setAttribute("data-session", sessionId || "");
       while (pending.length) emit(pending.shift());
+      fetchMissed();
     });
     socket.on("bot_uttered", onBot);
     socket.on("disconnect", function () {
@@ -237,8 +238,37 @@
     });
   }
 
+  // The server's time of the last assistant message shown: a page that was closed (or lost its connection) asks
+  // the web app for the messages after it when it connects again (web/notify.py: missed), so none is lost and none
+  // is shown twice.
+  var lastTs = Number(load("last_ts", 0)) || 0;
+  function seen(ts) {
+    if (typeof ts === "number" && ts > lastTs) {
+      lastTs = ts;
+      save("last_ts", lastTs);
+    }
+  }
+  var fetching = false;
+  function fetchMissed() {
+    if (fetching || !sessionId || !window.fetch) return;
+    // Never stamped, but messages shown (a page of an older version): they are not fetched a second time.
+    if (!lastTs && history.some(function (m) { return m.from !== "user"; })) return;
+    fetching = true;
+    var url = new URL("/api/chat/missed", base);
+    url.searchParams.set("session", sessionId);
+    url.searchParams.set("after", String(lastTs));
+    window.fetch(url.toString(), { credentials: "omit" }).then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (body) {
+        (body && Array.isArray(body.messages) ? body.messages : []).forEach(function (m) {
+          if (typeof m.ts === "number" && m.ts > lastTs) onBot(m);
+        });
+      }).catch(function () { /* tried again on the next connect */ })
+      .then(function () { fetching = false; });
+  }
+
   function onBot(data) {
     if (!data || typeof data !== "object") return;
+    seen(data.ts);
     var text = typeof data.text === "string" ? data.text : "";
     var raw = Array.isArray(data.quick_replies) ? data.quick_replies : Array.isArray(data.buttons) ? data.buttons : [];
     var buttons = raw.filter(function (b) {
