@@ -5,9 +5,9 @@
 - The webhook, POST /hooks/order, lets the platform say at once that an order changed (dujiaoka's goods
   `api_hook` can point at it). It carries only the order number: the status is read from the source, never taken
   from the request, so a forged or replayed call can at most cause one extra read.
-- Each change is told once (the watch claims it), through Rasa's own trigger_intent (EXTERNAL_order_changed):
-  the conversation engine decides the words, the customer's socket.io page shows them live, and the ticket, if
-  there is one, gets a line for the agent.
+- Each change is told once (the watch claims it), through Rasa's own trigger_intent (check_order_status with the
+  entity order_event): the conversation engine decides the words, the customer's socket.io page shows them live,
+  and the ticket, if there is one, gets a line for the agent.
 - A page that was closed asks for what it missed when it comes back (GET /api/chat/missed): the assistant's
   messages after the last one it saw, from the tracker store.
 """
@@ -28,6 +28,7 @@ from sqlalchemy.engine import Engine
 
 from topup.app import App
 from topup.db.engine import make_engine
+from topup.dialogue.understand import ORDER_CHANGED_INTENT
 from topup.labels import label
 from topup.services.watch import Change
 from web.context import TOPUP
@@ -35,7 +36,7 @@ from web.rasa import RasaClient, RasaUnavailable
 
 logger = logging.getLogger(__name__)
 
-ORDER_CHANGED = "EXTERNAL_order_changed"
+ORDER_CHANGED = ORDER_CHANGED_INTENT  # with the entity order_event (topup/dialogue/understand.py)
 _SESSION = re.compile(r"[A-Za-z0-9_\-]{16,128}")
 MISSED_MAX = 50
 

@@ -131,14 +131,14 @@ def test_the_order_arrives_while_the_customer_waits(acgfaka_stack, acgfaka_db) -
     change = Change(sender, numbers["paid_recent"], "processing", "delivered")
     response = requests.post(f"{stack.rasa_url}/conversations/{sender}/trigger_intent",
                              params={"token": stack.rasa_token, "output_channel": "collector"},
-                             json={"name": "EXTERNAL_order_changed",
+                             json={"name": "check_order_status",
                                    "entities": {"order_id": change.order_no, "order_event": "delivered"}}, timeout=30)
     assert response.status_code == 200, response.text
     told = texts(response.json().get("messages", []))
     assert "充值成功" in told and numbers["paid_recent"] in told
     again = requests.post(f"{stack.rasa_url}/conversations/{sender}/trigger_intent",
                           params={"token": stack.rasa_token, "output_channel": "collector"},
-                          json={"name": "EXTERNAL_order_changed",
+                          json={"name": "check_order_status",
                                 "entities": {"order_id": change.order_no, "order_event": "delivered"}}, timeout=30)
     assert again.json().get("messages", []) == []  # a duplicate says nothing
 
