@@ -10,6 +10,7 @@ instead of reading the environment. Tests build one with their own settings and 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
@@ -27,6 +28,7 @@ from topup.services.watch import WatchService
 from topup.settings import Settings
 from topup.settings import current as current_settings
 from topup.sources import OrderSource
+from topup.sources.acg_tickets import AcgTickets
 from topup.sources.build import build_source
 
 
@@ -73,7 +75,10 @@ class App:
             settings.db_connect_timeout, settings.db_statement_timeout_ms))
         agents = AgentDirectory(settings.agents_file)
         source = build_source(settings, engine)
-        handoffs = HandoffService(engine, clock, None if source.platform == "builtin" else source)
+        platform_tickets = AcgTickets.from_url(settings.platform_tickets_url, ZoneInfo(
+            settings.order_source_timezone or settings.timezone), settings.order_source_prefix,
+            settings.db_connect_timeout) if settings.platform_tickets_url else None
+        handoffs = HandoffService(engine, clock, None if source.platform == "builtin" else source, platform_tickets)
         return cls(
             settings=settings,
             clock=clock,
@@ -94,6 +99,8 @@ class App:
 
     def close(self) -> None:
         self.source.close()
+        if self.handoffs.platform_tickets is not None:
+            self.handoffs.platform_tickets.close()
         self.engine.dispose()
 
     @staticmethod

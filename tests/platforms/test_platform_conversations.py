@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from ops.launcher.stack import Stack
 from tests.e2e.conftest import LOAD_SETTINGS
+from tests.platforms.test_platform_demo import _connect
 from topup.db.engine import unit_of_work
 from topup.db.schema import TicketMessageRow, TicketRow
 from topup.services.watch import Change
@@ -154,11 +155,29 @@ def test_the_webhook_needs_its_token_and_an_order_number(acgfaka_stack) -> None:
     assert ok.status_code == 200 and ok.json()["ok"]
 
 
-def test_the_ticket_gets_a_line_when_the_order_changes(dujiaoka_stack) -> None:  # noqa: ANN001
-    stack, _ = dujiaoka_stack
-    ticket = _ticket(stack, "dj-overdue")
-    stack.app.console.add_system_note(ticket.ticket_no, "订单状态变为「已到账」")
+def test_the_webhook_tells_the_customer_once_and_the_ticket_gets_a_line(dujiaoka_stack, dujiaoka_db) -> None:  # noqa: ANN001
+    """After the handoff, dujiaoka completes the order (status 4) and its goods hook calls the webhook: the
+    customer is told (in the tracker), the agent's ticket gets a line with the offer to close; a second call
+    (the hook retries) tells nothing."""
+    stack, numbers = dujiaoka_stack
+    url, _ = dujiaoka_db
+    number = numbers["processing_overdue"]
+    ticket = _ticket(stack, "dj-overdue")  # handed off by the first test of this module
+    conn = _connect(url.rsplit("/", 1)[1])
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute("UPDATE orders SET status = 4 WHERE order_sn = %s", (number,))
+    finally:
+        conn.close()
+    hook = f"{stack.web_url}/hooks/order"
+    first = requests.post(hook, params={"token": "w" * 24}, json={"order_sn": number.lower()}, timeout=20)
+    assert first.status_code == 200 and first.json()["told"] == 1, first.text
+    again = requests.post(hook, params={"token": "w" * 24}, data={"order_sn": number}, timeout=20)
+    assert again.status_code == 200 and again.json()["told"] == 0
+    events = stack.tracker("dj-overdue")["events"]
+    told = [e["text"] for e in events if e.get("event") == "bot" and "充值成功" in (e.get("text") or "")]
+    assert len(told) == 1 and number in told[0]
     with unit_of_work(stack.app.engine) as session:
-        roles = session.execute(select(TicketMessageRow.role).where(
-            TicketMessageRow.ticket_no == ticket.ticket_no)).scalars().all()
-    assert "system" in roles
+        lines = session.execute(select(TicketMessageRow.text).where(
+            TicketMessageRow.ticket_no == ticket.ticket_no, TicketMessageRow.role == "system")).scalars().all()
+    assert any("已到账" in line and "解决" in line for line in lines), lines

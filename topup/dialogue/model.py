@@ -57,7 +57,7 @@ class Kind(str, Enum):
     UNCLEAR = "unclear"
     RATE = "rate"  # a rating outside the rating question
     DEBIT_QUESTION = "debit_question"  # 扣钱了吗 / 是不是扣了两次: asked, answered from the record
-    ORDER_CHANGED = "order_changed"  # not the customer: the system says their order changed (topup/services/watch)
+    ORDER_CHANGED = "order_changed"  # not the customer: the system says their order changed (topup/services/watch.py)
 
 
 @dataclass

@@ -21,6 +21,8 @@ from topup.model import Complaint, DebitStatus, OrderFacts, Priority, StepRecord
 from topup.pii import Keep, mask_pii
 from topup.presentation import order_snapshot
 from topup.sources import OrderSource, SourceUnavailable
+from topup.sources.acg_tickets import AcgTickets
+from topup.summary import case_summary
 
 logger = logging.getLogger(__name__)
 
@@ -100,11 +102,24 @@ def _assess(request: HandoffRequest, session: Session, now: datetime,
 
 
 class HandoffService:
-    def __init__(self, engine: Engine, clock: Clock, source: OrderSource | None = None) -> None:
+    def __init__(self, engine: Engine, clock: Clock, source: OrderSource | None = None,
+                 platform_tickets: AcgTickets | None = None) -> None:
         self.engine = engine
         self.clock = clock
         self.source = source  # None: the built-in schema, read in the ticket's own session
         self.keep = source.order_format.keep if source is not None else None  # its numbers are never masked
+        self.platform_tickets = platform_tickets  # acg-faka's own ticket table, for members' orders (optional)
+
+    def _platform_ticket(self, row: TicketRow, priority: Priority, now: datetime) -> None:
+        """A member's order on acg-faka: the platform's own ticket too; its number on our ticket's snapshot."""
+        snapshot = row.order_snapshot or {}
+        if self.platform_tickets is None or not (snapshot.get("platform") or {}).get("member"):
+            return
+        summary = f"{case_summary(ticket_view(row))}\n客户说：{row.customer_description}\n智能客服工单 {row.ticket_no}"
+        number = self.platform_tickets.open(snapshot["platform"], row.order_no or "", snapshot.get("product_name", ""),
+                                            summary, priority is Priority.HIGH, now)
+        if number:
+            row.order_snapshot = {**snapshot, "platform": {**snapshot["platform"], "ticket_no": number}}
 
     def hand_off(self, request: HandoffRequest, now: datetime | None = None) -> HandoffResult:
         """Create the ticket, or refresh the one this conversation already has for this order."""
@@ -133,6 +148,8 @@ class HandoffService:
                     row = tickets.by_key(key)
                     created = False
                     assert row is not None
+                else:
+                    self._platform_ticket(row, priority, now)
             else:
                 ahead = max(0, tickets.open_ahead_of(priority) - 1)
                 if row.status == TicketStatus.RESOLVED.value:  # the problem is back: the same ticket, reopened
