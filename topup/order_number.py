@@ -115,6 +115,7 @@ _NOT_A_TAIL = re.compile(
     r"|[¥$]\s*\d+|(充了|充值|付了|花了|扣了|扣款|转了|价格|金额|面值|买了)\s*\d+|\d{1,2}[:：]\d{2}|(20\d\d)[-/年.]\d{1,2}"
     r"|(结晶|钻石|点券|金币|元宝|原石|月卡|会员|套餐|流量|礼包|皮肤|宝石|水晶|代币|游戏币|点卡|话费|Q币|q币)\d+"
 )
+NOT_A_TAIL = _NOT_A_TAIL  # amounts, quantities, times, dates: read by the other proofs too (topup/sources/proof.py)
 _SPACED_TAIL = re.compile(r"(?<![\d\s])\s*(\d)\s(\d)\s(\d)\s(\d)\s*(?![\d\s])")
 
 

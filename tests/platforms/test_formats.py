@@ -82,6 +82,13 @@ def test_an_acg_faka_number_is_kept_where_a_card_number_is_masked() -> None:
     assert ACG_NO in masked and "6222021234567890123" not in masked
 
 
+def test_a_qq_number_beside_the_order_number_is_its_contact() -> None:
+    found = ACG.find(f"{ACG_NO} 12345678")
+    assert read_proof(Proof.CONTACT, f"{ACG_NO} 12345678", found.spans) == "12345678"
+    found = ACG.find(f"订单{ACG_NO} 充了648元")
+    assert read_proof(Proof.CONTACT, f"订单{ACG_NO} 充了648元", found.spans) is None  # an amount is no contact
+
+
 @pytest.mark.parametrize("kind, typed, awaiting, expected", [
     (Proof.EMAIL, "邮箱是 Buyer07@QQ.com", False, "buyer07@qq.com"),
     (Proof.EMAIL, "查询密码 abc123", False, "abc123"),
@@ -95,6 +102,8 @@ def test_an_acg_faka_number_is_kept_where_a_card_number_is_masked() -> None:
     (Proof.CONTACT, "尾号1111", False, "1111"),
     (Proof.CONTACT, "buyer@163.com", False, "buyer@163.com"),
     (Proof.TAIL, "尾号3821", False, "3821"),
+    (Proof.CONTACT, "充了50元 12345678", False, None),  # no order number beside it: not taken as a contact
+    (Proof.CONTACT, "价格1000 还没发货", True, None),
 ])
 def test_the_proof_each_platform_takes(kind: Proof, typed: str, awaiting: bool, expected: str | None) -> None:
     assert read_proof(kind, typed, awaiting=awaiting) == expected

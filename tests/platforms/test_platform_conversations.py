@@ -6,14 +6,11 @@ platform's order changing while the customer waits; the source down; another pla
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import pytest
 import requests
 from sqlalchemy import select
 
 from ops.launcher.stack import Stack
-from tests.e2e.conftest import LOAD_SETTINGS
 from tests.platforms.test_platform_demo import _connect
 from topup.db.engine import unit_of_work
 from topup.db.schema import TicketMessageRow, TicketRow
@@ -22,27 +19,6 @@ from topup.services.watch import Change
 
 def texts(replies: list[dict]) -> str:
     return "\n".join(r.get("text", "") for r in replies)
-
-
-def _stack(tmp_path_factory: pytest.TempPathFactory, platform: str, url: str) -> Iterator[Stack]:
-    settings = {**LOAD_SETTINGS, "TOPUP_ORDER_SOURCE": platform, "TOPUP_ORDER_SOURCE_URL": url,
-                "TOPUP_ORDER_POLL_SECONDS": "0", "TOPUP_ORDER_WEBHOOK_SECRET": "w" * 24}
-    with Stack.running(tmp_path_factory.mktemp(platform), settings) as stack:
-        yield stack
-
-
-@pytest.fixture(scope="module")
-def dujiaoka_stack(tmp_path_factory: pytest.TempPathFactory, dujiaoka_db) -> Iterator[tuple[Stack, dict]]:  # noqa: ANN001
-    url, numbers = dujiaoka_db
-    for stack in _stack(tmp_path_factory, "dujiaoka", url):
-        yield stack, numbers
-
-
-@pytest.fixture(scope="module")
-def acgfaka_stack(tmp_path_factory: pytest.TempPathFactory, acgfaka_db) -> Iterator[tuple[Stack, dict]]:  # noqa: ANN001
-    url, numbers = acgfaka_db
-    for stack in _stack(tmp_path_factory, "acgfaka", url):
-        yield stack, numbers
 
 
 def _ticket(stack: Stack, sender: str) -> TicketRow:

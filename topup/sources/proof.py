@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 from enum import Enum
 
-from topup.order_number import phone_tail_in
+from topup.order_number import NOT_A_TAIL, phone_tail_in
 from topup.text import fold_width
 
 
@@ -31,6 +31,7 @@ _PASSWORD = re.compile(r"(?:查询密码|密码)\s*(?:是|为|[:：])?\s*([!-~]{
 _CONTACT = re.compile(r"(?:联系方式|联系人|联系电话|下单时填的?|留的?)\s*(?:是|为|[:：])?\s*([!-~]{3,32})")
 # A message that is only a value: what is typed when the assistant has just asked for the password/contact.
 _ONLY_VALUE = re.compile(r"[!-~]{4,64}")
+_NUMBER = re.compile(r"(?<![\d.*#])\d{5,12}(?![\d.])")  # a QQ number given beside the order number
 _WORDS = re.compile(r"ok|okay|yes|no|hi|hello|help|thanks|thx|bye|sorry|test|human|refund|what|why", re.IGNORECASE)
 
 
@@ -48,6 +49,7 @@ def read_proof(kind: Proof, text: str | None, skip: Iterable[tuple[int, int]] = 
     """The proof in one message, if it gives one. `skip`: spans of the width-folded text that are order numbers;
     `hint`: the NLU's tail entity; `awaiting`: the assistant has just asked for the proof, so a message that is
     only a value is one."""
+    skip = tuple(skip)
     if kind is Proof.TAIL:
         return phone_tail_in(text, skip, hint)
     folded = fold_width(text)
@@ -66,6 +68,9 @@ def read_proof(kind: Proof, text: str | None, skip: Iterable[tuple[int, int]] = 
             return contact.group(1)
         if tail := phone_tail_in(rest, (), hint):
             return tail  # a phone number as contact (masked on the way in), or its tail
+        numbers = set(_NUMBER.findall(NOT_A_TAIL.sub("#", rest))) if skip else set()
+        if len(numbers) == 1:
+            return numbers.pop()  # "订单号 12345678": the one other number beside the order is its contact
     if awaiting:
         return _only_value(rest.strip())
     return None
