@@ -14,7 +14,7 @@ from topup.conversation import EXTERNAL
 from topup.dialogue.model import Facts, Kind, Message
 from topup.patterns import CLAIMS_DEBIT
 from topup.sources.formats import FORMATS, OrderFormat
-from topup.sources.proof import Proof, read_proof
+from topup.sources.proof import EMAIL, Proof, read_proof
 from topup.text import fold_width
 
 COMPLAINT_INTENTS = frozenset({"recharge_stuck", "charged_not_received", "payment_failed", "duplicate_charge",
@@ -144,8 +144,8 @@ def kind_of(intent: str | None, text: str, facts: Facts) -> Kind:
     """What the message is: an unambiguous phrasing first, else the NLU's intent."""
     folded = fold_width(text).strip()
     kind = _decided(intent, folded)
-    if kind in _YIELD_TO_FACTS and (facts.orders or facts.tail):
-        return Kind.INFORM  # a message that gives an order number or a tail is about the order
+    if (facts.orders or facts.tail) and (kind in _YIELD_TO_FACTS or (kind is Kind.CONTACT and EMAIL.search(folded))):
+        return Kind.INFORM  # a message that gives an order number or a proof is about the order ("x@qq.com" too)
     return kind
 
 
