@@ -19,6 +19,7 @@ import hmac
 import json
 import logging
 import re
+import time
 from contextlib import suppress
 from typing import Any
 
@@ -59,10 +60,14 @@ class Notifier:
 
     async def _loop(self) -> None:
         interval = self.topup.settings.order_poll_seconds
+        tidied = time.monotonic()
         while True:
             await asyncio.sleep(interval)
             try:
                 await self.check()
+                if time.monotonic() - tidied > 3600:
+                    tidied = time.monotonic()
+                    await asyncio.to_thread(self.topup.watch.forget_expired)
             except Exception:  # the platform or our database is down: tried again next time
                 logger.exception("order watch poll failed")
 

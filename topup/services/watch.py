@@ -104,11 +104,7 @@ class WatchService:
                 WatchedOrderRow.status == change.now).values(status=change.before, told=None))
 
     def forget_expired(self) -> int:
+        """Rows past their watch for a day: deleted (the notifier does it once an hour)."""
         with unit_of_work(self.engine) as session:
             return session.execute(delete(WatchedOrderRow).where(
                 WatchedOrderRow.expires_at <= self.clock.now() - timedelta(days=1))).rowcount
-
-    def watching(self) -> int:
-        with reading(self.engine) as session:
-            return len(session.execute(select(WatchedOrderRow.id).where(
-                WatchedOrderRow.expires_at > self.clock.now())).all())
