@@ -34,3 +34,19 @@ def test_a_platform_that_is_down_gets_an_apology_and_a_person_and_keeps_everythi
         assert not down.case.verified
     finally:
         app.close()
+
+
+def test_a_shops_signed_phone_proves_nothing_on_dujiaoka(tmp_path: Path) -> None:
+    """dujiaoka proves an order by its email: a signed-in shop customer's phone is no proof there, so they are asked
+    like anyone (and no failed check is counted against the order for a phone tail tried as an email)."""
+    app = make_app(tmp_path, TOPUP_ORDER_SOURCE="dujiaoka",
+                   TOPUP_ORDER_SOURCE_URL="mysql+pymysql://root@127.0.0.1:1/dujiaoka")
+    try:
+        token = app.customers.sign("c-1", "13800001111")
+        ports = ServicePorts(app, "signed-1", {"customer_token": token}, [])
+        assert not ports.signed_in and ports.customer is None
+        asked = respond(Case(), read_message(f"订单 {SN}", "inform", order_format=app.source.order_format,
+                                             proof=app.source.proof), ports)
+        assert "utter_ask_phone_last4__email" in asked.responses
+    finally:
+        app.close()
