@@ -138,3 +138,9 @@ def test_hostile_input_reads_as_nothing_and_never_fails() -> None:
         message = read_message(text, None)
         assert message.facts.orders == () or message.facts.orders == ("KM20261127004215",)
     assert read_message("\u202e尾号3821", None).facts.tail == "3821"
+
+
+def test_charged_me_twice_with_the_object_between_is_a_double_charge_claim() -> None:
+    for text in ("一卡通扣了我两次钱", "扣我两次钱了", "收了我2次"):
+        assert read_facts(text).claims_twice, text
+    assert not read_facts("会不会扣我两次").claims_twice  # asked, not said
