@@ -15,7 +15,7 @@ from topup.model import TicketView
 from topup.summary import case_summary
 
 # Ticket detail fields that the repository writes as naive isoformat() strings without a zone.
-_NAIVE_UTC_FIELDS = ("updated_at", "claimed_at", "resolved_at")
+_NAIVE_UTC_FIELDS = ("updated_at", "claimed_at", "resolved_at", "first_reply_at")
 
 
 def _utc(value: str | None) -> str | None:

@@ -95,6 +95,8 @@ def ticket_view(row: TicketRow) -> TicketView:
             "resolved_at": row.resolved_at.isoformat() if row.resolved_at else None,
             "resolution": row.resolution,
             "rating": row.rating,
+            "rating_comment": row.rating_comment,
+            "first_reply_at": row.first_reply_at.isoformat() if row.first_reply_at else None,
         },
     )
 

@@ -7,6 +7,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -91,12 +92,16 @@ class TicketRow(Base):
     resolved_at = Column(DateTime)
     resolution = Column(Text)
     rating = Column(Integer)
+    rating_comment = Column(Text)  # what the customer added to the rating (migration 0004)
+    first_reply_at = Column(DateTime)  # the first agent reply: time to first reply in the reports
     created_at = Column(DateTime, nullable=False)
     updated_at = Column(DateTime, nullable=False)
 
     __table_args__ = (
         UniqueConstraint("dedupe_key", name="uq_tickets_conversation_order"),
         Index("ix_tickets_status_priority", "status", "priority", "created_at"),
+        Index("ix_tickets_created", "created_at"),
+        Index("ix_tickets_order_status", "order_no", "status"),
     )
 
 
@@ -108,9 +113,10 @@ class TicketMessageRow(Base):
     id = Column(Integer, primary_key=True, autoincrement=True)
     ticket_no = Column(String(32), nullable=False, index=True)
     conversation_id = Column(String(255), nullable=False, index=True)
-    role = Column(String(16), nullable=False)  # customer, agent, system
+    role = Column(String(16), nullable=False)  # customer, agent, system, note (an agent's private note)
     author = Column(String(64), nullable=False, default="")
     text = Column(Text, nullable=False)
+    attachment = Column(String(64))  # an attachment's token (attachments.token), shown with the text
     delivered = Column(Boolean, nullable=False, default=True)  # agent replies wait until shown to the customer
     created_at = Column(DateTime, nullable=False)
 
@@ -156,3 +162,71 @@ class WatchedOrderRow(Base):
         Index("ix_watched_orders_expires", "expires_at"),
         Index("ix_watched_orders_order", "order_no"),
     )
+
+
+class ConversationRow(Base):
+    """One customer conversation as the reports and the console see it: when it started, what it was about, how
+    it ended (the assistant solved it alone, or a person took it), and the customer's presence (web app)."""
+
+    __tablename__ = "conversations"
+
+    conversation_id = Column(String(255), primary_key=True)
+    customer_sub = Column(String(64))  # a signed-in shop customer: their other devices find this conversation
+    started_at = Column(DateTime, nullable=False)
+    last_message_at = Column(DateTime, nullable=False)
+    complaint = Column(String(32))
+    outcome = Column(String(20), nullable=False, default="open")  # open, solved, handed_off
+    closed_at = Column(DateTime)
+    seen_at = Column(DateTime)  # the customer's page was last open (a heartbeat from the widget)
+    read_ts = Column(Float)  # server time of the newest message the customer's page has shown
+    typing_at = Column(DateTime)  # the customer was last typing
+    agent_typing_at = Column(DateTime)  # the agent holding the chat was last typing
+
+    __table_args__ = (
+        Index("ix_conversations_started", "started_at"),
+        Index("ix_conversations_customer", "customer_sub", "last_message_at"),
+    )
+
+
+class TicketConversationRow(Base):
+    """The conversations of one ticket: a second conversation about the same order joins the open case."""
+
+    __tablename__ = "ticket_conversations"
+
+    ticket_no = Column(String(32), primary_key=True)
+    conversation_id = Column(String(255), primary_key=True)
+    joined_at = Column(DateTime, nullable=False)
+    transcript = Column(JSON, nullable=False, default=list)  # that conversation's words up to its handoff
+
+    __table_args__ = (Index("ix_ticket_conversations_conversation", "conversation_id"),)
+
+
+class AttachmentRow(Base):
+    """An image a customer or an agent sent; the file lives outside the web root under its random token."""
+
+    __tablename__ = "attachments"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    token = Column(String(64), nullable=False, unique=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    ticket_no = Column(String(32), index=True)
+    role = Column(String(16), nullable=False)  # customer, agent
+    author = Column(String(64), nullable=False, default="")
+    content_type = Column(String(32), nullable=False)
+    size_bytes = Column(Integer, nullable=False)
+    width = Column(Integer, nullable=False)
+    height = Column(Integer, nullable=False)
+    created_at = Column(DateTime, nullable=False)
+
+
+class CannedReplyRow(Base):
+    """A reply agents keep ready, edited by agents in the console."""
+
+    __tablename__ = "canned_replies"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    title = Column(String(64), nullable=False)
+    text = Column(Text, nullable=False)
+    shortcut = Column(String(32), unique=True)  # typed as /shortcut in the reply box
+    updated_by = Column(String(64), nullable=False, default="")
+    updated_at = Column(DateTime, nullable=False)
