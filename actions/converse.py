@@ -6,6 +6,7 @@ It reads the customer's message (its words, the NLU's intent and entities), hand
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -15,11 +16,13 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import TopupAction, latest_intent, latest_text, off_loop, original_text
 from topup.dialogue.engine import respond
-from topup.dialogue.model import Case, Phase
+from topup.dialogue.model import Case, Kind, Phase
 from topup.dialogue.service_ports import ServicePorts
 from topup.dialogue.understand import read_message
+from topup.services.conversations import DROPPED, HANDED_OFF, OPEN, SOLVED
 
 logger = logging.getLogger(__name__)
+RECORD_WAIT_S = 0.5
 
 
 def new_session(events: list[dict]) -> bool:
@@ -54,10 +57,34 @@ class ActionConverse(TopupAction):
                      turn.case.phase.value, turn.responses)
         for say in turn.says:
             dispatcher.utter_message(response=say.response, **_template_values(say.values))
+        await self._record(tracker.sender_id, message.kind, turn.case, metadata)
         events: list[EventType] = [SlotSet("case", turn.case.as_slot())]
         if tracker.get_slot("awaiting"):  # the rating question went unanswered: the conversation moved on
             events.append(SlotSet("awaiting", None))
         return events
+
+
+    async def _record(self, sender: str, kind: Kind, case: Case, metadata: dict) -> None:
+        """The conversation's line in the reports: what it is about and how it ended (never fails the turn)."""
+        customer = self.app.customers.verify(metadata.get("customer_token"))
+        try:  # a short wait: with the database hung the turn has waited its deadline already
+            await asyncio.wait_for(off_loop(self.app.conversations.record, sender, case.complaint,
+                                            outcome(kind, case), customer.customer_id if customer else None),
+                                   timeout=min(RECORD_WAIT_S, self.app.settings.action_db_seconds))
+        except Exception:
+            logger.exception("conversation record not written for %s", sender)
+
+
+def outcome(kind: Kind, case: Case) -> str:
+    """How the conversation stands after this turn: handed off (a ticket), solved by the assistant alone (the
+    customer said it arrived, with no ticket), dropped (they gave up), else still open."""
+    if case.ticket_no or case.phase is Phase.TICKET:
+        return HANDED_OFF
+    if case.phase is Phase.DONE and kind is Kind.SOLVED:
+        return SOLVED
+    if case.phase is Phase.DONE and kind is Kind.CANCEL:
+        return DROPPED
+    return OPEN
 
 
 def _template_values(values: dict[str, Any]) -> dict[str, Any]:

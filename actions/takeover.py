@@ -11,7 +11,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import TopupAction, branch, latest_entity, original_text, within_turn
-from topup.conversation import EXTERNAL
+from topup.conversation import EXTERNAL, shown_text
 
 logger = logging.getLogger(__name__)
 _CN_RATING = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "满": 5}
@@ -56,7 +56,7 @@ class ActionRelayToAgent(TopupAction):
             return []  # the system's news of an order change: the ticket has its line (web/notify.py)
         try:
             relayed = await within_turn(self.app, self.app.console.relay_customer_message, tracker.sender_id,
-                                     original_text(tracker))
+                                        shown_text(original_text(tracker), tracker.events))
         except Exception:
             logger.exception("relay to agent failed for %s", tracker.sender_id)
             return []

@@ -20,6 +20,7 @@ from topup.customer_token import CustomerTokens
 from topup.db.engine import Pool, make_engine
 from topup.ratelimit import Backend, MemoryBackend, RateLimiter, RedisBackend
 from topup.services.console import ConsoleService
+from topup.services.conversations import ConversationService
 from topup.services.handoff import HandoffService
 from topup.services.lookup import LookupService
 from topup.services.outbox import Outbox
@@ -64,6 +65,7 @@ class App:
     console: ConsoleService
     source: OrderSource
     watch: WatchService
+    conversations: ConversationService
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None, engine: Engine | None = None,
@@ -95,6 +97,7 @@ class App:
             console=ConsoleService(engine, clock, source.order_format.keep),
             source=source,
             watch=WatchService(engine, clock, source, settings.order_watch_hours),
+            conversations=ConversationService(engine, clock),
         )
 
     def close(self) -> None:

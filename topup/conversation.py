@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
+from topup.dialogue.responses import button_titles
+
 COMPLAINT_INTENTS = frozenset(
     {
         "recharge_stuck",
@@ -37,19 +39,51 @@ def user_events(events: Iterable[dict]) -> list[dict]:
     return [e for e in events if e.get("event") == "user" and not (e.get("text") or "").startswith(EXTERNAL)]
 
 
+def _buttons(event: dict) -> list[dict]:
+    buttons = (event.get("data") or {}).get("buttons") or []
+    return [b for b in buttons if isinstance(b, dict)]
+
+
+def tapped_title(payload: str, buttons: Iterable[dict] = ()) -> str | None:
+    """The title of the button whose payload this is: the buttons the customer was shown, else the domain's."""
+    payload = payload.strip()
+    for button in buttons:
+        if str(button.get("payload") or "").strip() == payload and button.get("title"):
+            return str(button["title"])
+    return button_titles().get(payload)
+
+
+def shown_text(text: str, events: Iterable[dict]) -> str:
+    """What the customer saw themselves send: a tapped button's title, never its payload ("/deny")."""
+    if not text.startswith("/"):
+        return text
+    shown: list[dict] = []
+    for event in events:
+        if event.get("event") == "bot":
+            shown = _buttons(event) or shown
+    return tapped_title(text, shown) or text
+
+
 def transcript(events: Iterable[dict]) -> list[dict]:
-    """Every customer and assistant message so far, in order, with its time."""
+    """Every customer and assistant message so far, in order, with its time, in the customer's own words: a
+    tapped quick reply is its title (the payload stays on the line as `payload`)."""
     lines = []
+    buttons: list[dict] = []  # the quick replies the customer had on screen
     for event in events:
         kind = event.get("event")
         if kind not in ("user", "bot"):
             continue
+        if kind == "bot" and _buttons(event):
+            buttons = _buttons(event)
         text = (event.get("text") or "").strip()
         if not text or (kind == "user" and text.startswith(EXTERNAL.strip())):
             continue
         entry = {"role": "customer" if kind == "user" else "assistant", "text": text[:MAX_TEXT], "at": _at(event)}
         if kind == "user":
             entry["intent"] = _intent(event)
+            title = tapped_title(text, buttons) if text.startswith("/") else None
+            if title is not None:
+                entry["text"], entry["payload"] = title, text[:MAX_TEXT]
         lines.append(entry)
     return lines
 

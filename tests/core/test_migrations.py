@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy import create_engine, insert, inspect, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -78,8 +78,9 @@ def add_rows(engine: Engine) -> None:
                 status_changed_at=T0,
             )
         )
-        s.add(
-            TicketRow(
+        # Core, with the columns of the 0001 era only: the ORM would write columns later revisions add.
+        s.execute(
+            insert(TicketRow.__table__).values(
                 ticket_no="T1",
                 conversation_id="conv-1",
                 dedupe_key="conv-1|KM20261127004215",
@@ -89,6 +90,9 @@ def add_rows(engine: Engine) -> None:
                 priority_reasons=["processing over 30 minutes"],
                 steps=[{"step": "refresh", "helped": False}],
                 transcript=[{"role": "customer", "text": "还没到账"}],
+                verified=False,
+                customer_description="",
+                status="open",
                 created_at=T0,
                 updated_at=T0,
             )

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
+from topup.conversation import tapped_title
 from topup.db.schema import NoticeRow, OrderRow, SecurityEventRow, TicketRow
 from topup.model import (
     Notice,
@@ -72,6 +73,15 @@ class NoticeRepository:
         ]
 
 
+def in_words(line: dict) -> dict:
+    """A transcript line as the customer saw it: an old ticket's tapped payload ("/deny") shown as its title."""
+    text = line.get("text") if isinstance(line, dict) else None
+    if line.get("role") != "customer" or not isinstance(text, str) or not text.startswith("/"):
+        return line
+    title = tapped_title(text)
+    return line if title is None else {**line, "text": title, "payload": text}
+
+
 def ticket_view(row: TicketRow) -> TicketView:
     return TicketView(
         ticket_no=row.ticket_no,
@@ -88,7 +98,7 @@ def ticket_view(row: TicketRow) -> TicketView:
             "priority_reasons": list(row.priority_reasons or []),
             "order": row.order_snapshot,
             "steps": list(row.steps or []),
-            "transcript": list(row.transcript or []),
+            "transcript": [in_words(line) for line in row.transcript or []],
             "updated_at": row.updated_at.isoformat(),
             "assigned_agent": row.assigned_agent,
             "claimed_at": row.claimed_at.isoformat() if row.claimed_at else None,

@@ -39,6 +39,22 @@ def catalogue(path: Path = DOMAIN) -> dict[str, str]:
     return {name: variations[0].get("text", "") for name, variations in (domain.get("responses") or {}).items()}
 
 
+@lru_cache(maxsize=4)
+def button_titles(path: Path = DOMAIN) -> dict[str, str]:
+    """Each quick-reply payload the domain's buttons send and the one title it always has: a payload with several
+    titles ("/deny" is 还是不行 here, 先不用 there) gets its most frequent one (the buttons the customer was shown,
+    when known, name it exactly: topup.conversation.tapped_title)."""
+    domain = yaml.safe_load(path.read_text(encoding="utf-8"))
+    counts: dict[str, dict[str, int]] = {}
+    for variations in (domain.get("responses") or {}).values():
+        for variation in variations or []:
+            for button in variation.get("buttons") or []:
+                if button.get("payload") and button.get("title"):
+                    names = counts.setdefault(str(button["payload"]).strip(), {})
+                    names[str(button["title"])] = names.get(str(button["title"]), 0) + 1
+    return {payload: min(names, key=lambda n: (-names[n], len(n), n)) for payload, names in counts.items()}
+
+
 def variables(response: str) -> frozenset[str]:
     return frozenset(_PLACEHOLDER.findall(catalogue().get(response, "")))
 

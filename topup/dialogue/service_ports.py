@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from topup.app import App
-from topup.conversation import customer_description, frustration, transcript
+from topup.conversation import customer_description, frustration, shown_text, transcript
 from topup.customer_token import Customer
 from topup.dialogue.model import Case
 from topup.dialogue.ports import Handoff, TicketState, Verification, debited
@@ -202,7 +202,7 @@ class ServicePorts:
 
     def note(self, ticket_no: str, text: str) -> None:
         try:
-            self._call(self.app.console.add_customer_note, ticket_no, text)
+            self._call(self.app.console.add_customer_note, ticket_no, shown_text(text, self.events))
         except Exception:
             logger.exception("note not added to %s", ticket_no)
 
