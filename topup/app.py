@@ -19,11 +19,15 @@ from topup.clock import Clock
 from topup.customer_token import CustomerTokens
 from topup.db.engine import Pool, make_engine
 from topup.ratelimit import Backend, MemoryBackend, RateLimiter, RedisBackend
+from topup.services.attachments import AttachmentLimits, AttachmentService
+from topup.services.canned import CannedService
+from topup.services.casework import CaseworkService
 from topup.services.console import ConsoleService
 from topup.services.conversations import ConversationService
 from topup.services.handoff import HandoffService
 from topup.services.lookup import LookupService
 from topup.services.outbox import Outbox
+from topup.services.reports import ReportService
 from topup.services.security import SecurityService
 from topup.services.watch import WatchService
 from topup.settings import Settings
@@ -63,9 +67,13 @@ class App:
     outbox: Outbox
     security: SecurityService
     console: ConsoleService
+    casework: CaseworkService
+    canned: CannedService
     source: OrderSource
     watch: WatchService
+    reports: ReportService
     conversations: ConversationService
+    attachments: AttachmentService
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None, engine: Engine | None = None,
@@ -95,9 +103,14 @@ class App:
             security=SecurityService(engine, clock, settings.client_max_failed_lookups,
                                      settings.lookup_cooldown_minutes, settings.order_max_failed_lookups),
             console=ConsoleService(engine, clock, source.order_format.keep),
+            casework=CaseworkService(engine, clock, agents, source.order_format.keep),
+            canned=CannedService(engine, clock),
             source=source,
             watch=WatchService(engine, clock, source, settings.order_watch_hours),
+            reports=ReportService(engine, clock, settings.timezone),
             conversations=ConversationService(engine, clock),
+            attachments=AttachmentService(engine, clock, settings.attachments_dir,
+                                          AttachmentLimits(max_bytes=settings.attachment_max_bytes)),
         )
 
     def close(self) -> None:

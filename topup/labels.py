@@ -48,7 +48,8 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "outcome": {"helped": "有效", "not_helped": "没用", "pending": "还没回复"},
     "ticketStatus": {"open": "待接手", "in_progress": "处理中", "resolved": "已解决"},
-    "role": {"customer": "客户", "assistant": "小卡（智能助手）", "agent": "客服", "system": "系统"},
+    "role": {"customer": "客户", "assistant": "小卡（智能助手）", "agent": "客服", "system": "系统",
+             "note": "内部备注"},  # a note: agents only, never the customer
     "priority": {"high": "高优先", "normal": "普通"},  # the queue's badge and the case summary
 }
 

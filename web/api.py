@@ -24,16 +24,22 @@ RASA = web.AppKey("rasa", RasaClient)
 _CONFLICTS = {
     "already resolved": "这个工单已经解决了",
     "claim the ticket first": "请先接手这个工单，再回复客户",
+    # topup/services/casework.py: transfer and release
+    "not claimed": "这个工单现在没有人在处理，请先接手",
+    "changed meanwhile": "工单刚刚被转交或放回队列了，请看一下最新状态",
+    "transfer to self": "工单已经在您手上了，请选一位其他同事",
 }
 
 
 def _conflict_message(request: web.Request, exc: TicketConflict) -> str:
+    """The refusal in Chinese, whatever the reason says: a service's reason (English, for the log) never reaches
+    the agent as it is, and a holder is named only by a known account's display name."""
     reason = str(exc)
     if reason.startswith("claimed by "):
-        holder = reason.removeprefix("claimed by ")
-        if holder == "someone else":  # lost the race to a colleague a moment ago
+        holder = topup(request).agents.get(reason.removeprefix("claimed by "))
+        if holder is None:  # lost the race to a colleague a moment ago ("someone else"), or a removed account
             return "这个工单刚刚被其他同事接手了"
-        return f"这个工单已经由{topup(request).agents.display_name(holder)}接手了"
+        return f"这个工单已经由{holder.display_name}接手了"
     return _CONFLICTS.get(reason, "工单状态刚刚变了，请刷新后再试")
 
 
@@ -83,6 +89,7 @@ def _detail_payload(request: web.Request, ticket_no: str) -> dict:
         "summary": ticket["summary"],
         "current_order": found["current_order"],
         "messages": [m.as_dict() for m in found["messages"]],
+        "conversations": found.get("conversations", []),
     }
 
 

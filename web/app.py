@@ -9,7 +9,7 @@ from aiohttp import web
 
 from topup.app import App
 from topup.db import migrate
-from web import api, auth, events, notify, pages
+from web import api, auth, events, notify, pages, tools_api
 from web.context import TOPUP
 from web.rasa import RasaClient
 
@@ -78,6 +78,7 @@ def create_app(topup: App) -> web.Application:
         web.post("/api/tickets/{ticket_no}/claim", api.claim),
         web.post("/api/tickets/{ticket_no}/reply", api.reply),
         web.post("/api/tickets/{ticket_no}/resolve", api.resolve),
+        *tools_api.ROUTES,  # canned replies, notes, transfer, release, the agent list
         web.get("/api/chat/missed", notify.missed),
         web.post("/hooks/order", notify.order_hook),
         web.static("/static", pages.STATIC, append_version=False),

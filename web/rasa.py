@@ -15,6 +15,9 @@ logger = logging.getLogger(__name__)
 AGENT_JOINED = ("action_agent_joined", "utter_agent_joined", "action_listen")
 DELIVER_AGENT_MESSAGES = ("action_deliver_agent_messages", "action_listen")
 AGENT_LEFT = ("action_agent_left", "utter_agent_left", "utter_ask_rating", "action_listen")
+# The agent put the case back in the queue: the assistant does not take over and asks no rating; the customer
+# hears the case is still open and the next agent will pick it up (web/tools_api.py: release).
+AGENT_RELEASED = ("action_agent_released", "utter_agent_released", "action_listen")
 
 
 class RasaUnavailable(Exception):
