@@ -23,7 +23,7 @@ CANNED_ERRORS = {
     "title_too_long": f"标题太长了，请控制在 {MAX_TITLE} 字以内",
     "text_empty": "请填写快捷回复的内容",
     "text_too_long": f"内容太长了，请控制在 {MAX_TEXT} 字以内",
-    "shortcut_invalid": "快捷键只能用小写英文字母和数字，例如 wait 或 tk1",
+    "shortcut_invalid": "快捷键只能用小写英文字母和数字，例如 dd 或 tk1",
     "shortcut_too_long": f"快捷键太长了，请控制在 {MAX_SHORTCUT} 个字符以内",
     "shortcut_taken": "这个快捷键已经被别的快捷回复用了，请换一个",
     "too_many": "快捷回复已经很多了，请先删掉几条用不上的",

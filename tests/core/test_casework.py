@@ -109,7 +109,7 @@ def test_transfer_hands_the_case_to_the_colleague(app: App) -> None:
 
 
 @pytest.mark.parametrize(("setup", "agent", "to", "reason"), [
-    ("held", "xiaoli", "xiaoli", TO_SELF),
+    ("held", "xiaoli", "xiaoli", "claimed by xiaowang"),  # taking it for oneself is no transfer
     ("held", "xiaoli", "xiaowang", "claimed by xiaowang"),  # not the holder
     ("open", "xiaowang", "xiaoli", NOT_CLAIMED),
     ("resolved", "xiaowang", "xiaoli", "already resolved"),

@@ -85,14 +85,14 @@ class CaseworkService:
     def transfer(self, ticket_no: str, agent: str, to: str, now: datetime | None = None) -> TicketView:
         """The holder hands the case to a colleague, who holds it from now on (the customer is told the new
         name by the console, through Rasa)."""
-        if to == agent:
-            raise TicketConflict(TO_SELF)
         if self.agents.get(to) is None:
             raise UnknownAgent(to)
         now = now or self.clock.now()
         with unit_of_work(self.engine) as session:
             row = self._ticket(session, ticket_no)
             _held(row, agent)
+            if to == agent:
+                raise TicketConflict(TO_SELF)
             self._swap(session, row, agent, {"assigned_agent": to, "updated_at": now})
             self._line(session, row, "system", agent,
                        f"{self._name(agent)}把工单转给了{self._name(to)}", now)
