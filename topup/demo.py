@@ -1,4 +1,5 @@
-"""Demo orders and notices from a readable YAML file, with times relative to the moment of loading."""
+"""Demo orders and notices from a readable YAML file, with times relative to the moment of loading, and the
+console's first canned replies."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import yaml
 from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 
-from topup.clock import utcnow
+from topup.clock import FixedClock, utcnow
 from topup.db.engine import unit_of_work
 from topup.db.schema import NoticeRow, OrderRow, PaymentRow
+from topup.services.canned import CannedService
 
 
 def _ago(minutes: float | None, now: datetime) -> datetime | None:
@@ -74,4 +76,6 @@ def load_demo(path: Path, engine: Engine, now: datetime | None = None) -> tuple[
                     ends_at=now + timedelta(minutes=spec["ends_in_minutes"]),
                 )
             )
+    # The console's canned replies, only into an empty list (agents' own edits survive a reload).
+    CannedService(engine, FixedClock(now)).seed(data.get("canned_replies", []))
     return len(orders), len(titles)

@@ -120,3 +120,14 @@ def test_seed_refuses_bad_defaults_before_writing(app: App) -> None:
         CannedService(app.engine, FixedClock(app.clock.now())).seed([{"title": "好", "text": "好"},
                                                                      {"title": "", "text": "坏"}])
     assert app.canned.list() == []
+
+
+def test_the_demo_data_brings_starting_replies_once(app: App) -> None:
+    from topup.demo import load_demo
+
+    load_demo(app.settings.demo_data, app.engine, app.clock.now())
+    shortcuts = [r.shortcut for r in app.canned.list()]
+    assert "wait" in shortcuts and len(shortcuts) >= 5
+    assert any("{订单号}" in r.text for r in app.canned.list())
+    load_demo(app.settings.demo_data, app.engine, app.clock.now())
+    assert [r.shortcut for r in app.canned.list()] == shortcuts
