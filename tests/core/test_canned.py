@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from topup.app import App
 from topup.clock import FixedClock
 from topup.db.schema import CannedReplyRow
+from topup.demo import load_demo
 from topup.services.canned import CannedInvalid, CannedNotFound, CannedService, clean
 
 
@@ -123,8 +124,6 @@ def test_seed_refuses_bad_defaults_before_writing(app: App) -> None:
 
 
 def test_the_demo_data_brings_starting_replies_once(app: App) -> None:
-    from topup.demo import load_demo
-
     load_demo(app.settings.demo_data, app.engine, app.clock.now())
     shortcuts = [r.shortcut for r in app.canned.list()]
     assert "wait" in shortcuts and len(shortcuts) >= 5
