@@ -344,6 +344,11 @@ class Settings:
         "TOPUP_AGENTS_FILE", PATH, fixed(ROOT / "demo" / "console_agents.yml", "demo/console_agents.yml"),
         "Agent accounts of the console (usernames, display names, pbkdf2 hashes: python -m topup.cli "
         "hash-password). The demo accounts are refused in the scaled deployment.", group=PLACES)
+    attachments_dir: Path = setting(
+        "TOPUP_ATTACHMENTS_DIR", PATH, Default("`$TOPUP_STATE_DIR/attachments`", compute=_in_state("attachments",
+                                                                                                   scheme="")),
+        "Images customers and agents send in the chat, outside the web root under random names; the web app "
+        "reads and writes it (several web apps: one folder they all share).", group=PLACES)
 
     order_source: OrderSourceKind = setting(
         "TOPUP_ORDER_SOURCE", _choice(OrderSourceKind), fixed(OrderSourceKind.BUILTIN, "builtin"),
@@ -471,6 +476,10 @@ class Settings:
         "TOPUP_MAX_MESSAGE_CHARS", _integer(20, 100_000), fixed(1000),
         "Characters of one customer message that are read; the customer is told when a message was cut.",
         "characters", CONVERSATION)
+    attachment_max_bytes: int = setting(
+        "TOPUP_ATTACHMENT_MAX_BYTES", _integer(64 * 1024, 25 * 1024 * 1024), fixed(8 * 1024 * 1024, "8388608 (8 MB)"),
+        "Largest image a customer or an agent may send (PNG, JPEG, WebP); larger ones are refused before they are "
+        "read whole. At most 25 MB, below the 32 MB nginx lets through.", "bytes", CONVERSATION)
     chat_rate: Rate | None = setting(
         "TOPUP_CHAT_RATE", RATE, fixed(Rate(20, 10), "20/10"),
         "Messages per conversation within the window.", "count/seconds", CONVERSATION)
