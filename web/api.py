@@ -12,7 +12,6 @@ from aiohttp import web
 from topup.services.console import TicketConflict, TicketNotFound
 from web.auth import agent_required
 from web.context import topup
-from web.events import current_queue_json, queue_event
 from web.jsonio import error, respond, ticket_dict
 from web.rasa import AGENT_JOINED, AGENT_LEFT, DELIVER_AGENT_MESSAGES, RasaClient, RasaUnavailable
 
@@ -73,13 +72,6 @@ async def _tell_rasa(request: web.Request, conversation_id: str, actions: tuple[
     return respond(payload)
 
 
-@agent_required
-async def list_queue(request: web.Request) -> web.Response:
-    # The same shape as the SSE `queue` snapshot, so the console renders both with one function.
-    app = topup(request)
-    return web.Response(text=queue_event(await _call(current_queue_json, app), app), content_type="application/json")
-
-
 def _detail_payload(request: web.Request, ticket_no: str) -> dict:
     app = topup(request)
     found = app.console.detail(ticket_no)
@@ -90,6 +82,8 @@ def _detail_payload(request: web.Request, ticket_no: str) -> dict:
         "current_order": found["current_order"],
         "messages": [m.as_dict() for m in found["messages"]],
         "conversations": found.get("conversations", []),
+        # every image of the case's conversations, also those sent before the handoff (web/attachments.py)
+        "attachments": [a.as_dict() for a in app.attachments.for_ticket(ticket_no)],
     }
 
 

@@ -151,7 +151,7 @@ def test_flush_with_the_database_down_keeps_every_file(
 ) -> None:
     handoffs = HandoffService(down, app.clock)
     box = Outbox(spool, handoffs)
-    paths = [box.enqueue(request(conversation_id=f"conv-{i}"), now=now) for i in range(3)]
+    paths = [box.enqueue(request(conversation_id=f"conv-{i}", verified=False), now=now) for i in range(3)]
     contents = [p.read_bytes() for p in paths]
     calls: list[str] = []
     real = handoffs.hand_off
@@ -168,8 +168,8 @@ def test_flush_when_back_makes_one_ticket_per_file(
     app: App, box: Outbox, spool: Path, engine: Engine, now: datetime
 ) -> None:
     asked = {f"conv-{i}": now - timedelta(minutes=10 - i) for i in range(3)}
-    for conversation, at in asked.items():
-        box.enqueue(request(conversation_id=conversation), now=at)
+    for conversation, at in asked.items():  # unverified: three cases (a verified one would join the first)
+        box.enqueue(request(conversation_id=conversation, verified=False), now=at)
 
     result = box.flush()
 
@@ -218,7 +218,7 @@ def _flush_together(app: App, flushers: int) -> tuple[list[str], list[str]]:
 def test_flushers_racing_still_make_one_ticket_each(app: App, box: Outbox, engine: Engine, now: datetime) -> None:
     for round_ in range(4):
         for i in range(16):
-            box.enqueue(request(conversation_id=f"conv-{round_}-{i}"), now=now)
+            box.enqueue(request(conversation_id=f"conv-{round_}-{i}", verified=False), now=now)
         delivered, errors = _flush_together(app, flushers=4)
         assert errors == []
         assert box.pending() == []
@@ -229,7 +229,7 @@ def test_flushers_racing_still_make_one_ticket_each(app: App, box: Outbox, engin
 def test_a_file_another_flusher_takes_while_listing_is_skipped(
     box: Outbox, spool: Path, now: datetime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    paths = [box.enqueue(request(conversation_id=f"conv-{i}"), now=now) for i in range(3)]
+    paths = [box.enqueue(request(conversation_id=f"conv-{i}", verified=False), now=now) for i in range(3)]
     real_glob = type(spool).glob
 
     def glob(self: Path, pattern: str) -> Iterator[Path]:  # listed, then delivered by someone else before stat()
@@ -263,7 +263,7 @@ def test_a_corrupt_file_another_flusher_put_aside_first_is_skipped(
 def test_a_corrupt_file_is_put_aside_and_does_not_block_the_others(
     box: Outbox, spool: Path, engine: Engine, now: datetime
 ) -> None:
-    good = [box.enqueue(request(conversation_id=f"conv-{i}"), now=now) for i in range(2)]
+    good = [box.enqueue(request(conversation_id=f"conv-{i}", verified=False), now=now) for i in range(2)]
     garbage = spool / "handoff-0000garbage.json"
     garbage.write_text("{not json", encoding="utf-8")
     incomplete = spool / "handoff-0000incomplete.json"

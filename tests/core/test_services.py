@@ -282,7 +282,7 @@ def test_concurrent_handoffs_create_one_ticket(
 def test_list_tickets_and_get_ticket(app: App, add_order: Callable[..., str], now: datetime) -> None:
     add_order(paid_minutes_ago=10)
     normal = app.handoffs.hand_off(request(conversation_id="a"), now=now - timedelta(minutes=9))
-    high = app.handoffs.hand_off(request(conversation_id="b", frustration=2), now=now)
+    high = app.handoffs.hand_off(request(conversation_id="b", order_no=None, frustration=2), now=now)
     assert normal.priority is Priority.NORMAL and high.priority is Priority.HIGH
     assert [t.ticket_no for t in app.handoffs.list_tickets()] == [high.ticket_no, normal.ticket_no]
     assert app.handoffs.list_tickets(["resolved"]) == []

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from topup.conversation import tapped_title
-from topup.db.schema import NoticeRow, OrderRow, SecurityEventRow, TicketRow
+from topup.db.schema import NoticeRow, OrderRow, SecurityEventRow, TicketConversationRow, TicketRow
 from topup.model import (
     Notice,
     OrderFacts,
@@ -122,6 +122,27 @@ class TicketRepository:
         self.session.add(row)
         self.session.flush()
         return row
+
+    def open_for_order(self, order_no: str, other_than: str) -> TicketRow | None:
+        """The order's open case from another conversation (a customer coming back in a new chat joins it)."""
+        return self.session.execute(
+            select(TicketRow).where(TicketRow.order_no == order_no, TicketRow.conversation_id != other_than,
+                                    TicketRow.status.in_([TicketStatus.OPEN.value, TicketStatus.IN_PROGRESS.value]))
+            .order_by(TicketRow.created_at).limit(1)
+        ).scalars().first()
+
+    def link(self, ticket_no: str, conversation_id: str, now: datetime, transcript: list[dict]) -> bool:
+        """The conversation is one of the ticket's (True if it was not yet)."""
+        if self.session.get(TicketConversationRow, (ticket_no, conversation_id)) is not None:
+            return False
+        self.session.add(TicketConversationRow(ticket_no=ticket_no, conversation_id=conversation_id, joined_at=now,
+                                               transcript=transcript))
+        return True
+
+    def conversations(self, ticket_no: str) -> list[TicketConversationRow]:
+        return list(self.session.execute(
+            select(TicketConversationRow).where(TicketConversationRow.ticket_no == ticket_no)
+            .order_by(TicketConversationRow.joined_at)).scalars())
 
     def open_ahead_of(self, priority: Priority) -> int:
         """How many open tickets an agent will take before a new one of this priority."""

@@ -8,11 +8,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
 from topup.clock import Clock
 from topup.db.engine import unit_of_work
-from topup.db.repositories import OrderRepository, ticket_view
-from topup.db.schema import AgentPresenceRow, TicketMessageRow, TicketRow
+from topup.db.repositories import OrderRepository, in_words, ticket_view
+from topup.db.schema import AgentPresenceRow, TicketConversationRow, TicketMessageRow, TicketRow
 from topup.model import Priority, TicketStatus, TicketView
 from topup.pii import Keep, mask_pii
 from topup.presentation import order_snapshot
@@ -37,14 +38,15 @@ class LiveMessage:
     author: str
     text: str
     created_at: datetime
+    attachment: str | None = None  # an image's token (topup/services/attachments.py), shown with the text
 
     def as_dict(self) -> dict:
         return {"id": self.id, "ticket_no": self.ticket_no, "role": self.role, "author": self.author,
-                "text": self.text, "created_at": self.created_at.isoformat() + "Z"}
+                "text": self.text, "created_at": self.created_at.isoformat() + "Z", "attachment": self.attachment}
 
 
 def _live(row: TicketMessageRow) -> LiveMessage:
-    return LiveMessage(row.id, row.ticket_no, row.role, row.author, row.text, row.created_at)
+    return LiveMessage(row.id, row.ticket_no, row.role, row.author, row.text, row.created_at, row.attachment)
 
 
 def _ticket(session: Session, ticket_no: str) -> TicketRow:
@@ -55,19 +57,25 @@ def _ticket(session: Session, ticket_no: str) -> TicketRow:
 
 
 def _add_message(session: Session, row: TicketRow, role: str, author: str, text: str, delivered: bool,
-                 now: datetime) -> LiveMessage:
+                 now: datetime, attachment: str | None = None) -> LiveMessage:
     message = TicketMessageRow(ticket_no=row.ticket_no, conversation_id=row.conversation_id, role=role,
-                               author=author, text=text, delivered=delivered, created_at=now)
+                               author=author, text=text, attachment=attachment, delivered=delivered, created_at=now)
     session.add(message)
     session.flush()
     return _live(message)
+
+
+def _of_conversation(conversation_id: str) -> ColumnElement[bool]:
+    """Tickets of this conversation: its own, and the cases it joined (ticket_conversations)."""
+    joined = select(TicketConversationRow.ticket_no).where(TicketConversationRow.conversation_id == conversation_id)
+    return (TicketRow.conversation_id == conversation_id) | TicketRow.ticket_no.in_(joined)
 
 
 def _held_by_agent(session: Session, conversation_id: str) -> TicketRow | None:
     """The conversation's ticket an agent is working on, if any."""
     return session.execute(
         select(TicketRow)
-        .where(TicketRow.conversation_id == conversation_id, TicketRow.status == TicketStatus.IN_PROGRESS.value)
+        .where(_of_conversation(conversation_id), TicketRow.status == TicketStatus.IN_PROGRESS.value)
         .order_by(TicketRow.claimed_at.desc())
     ).scalars().first()
 
@@ -98,10 +106,16 @@ class ConsoleService:
             messages = session.execute(
                 select(TicketMessageRow).where(TicketMessageRow.ticket_no == ticket_no).order_by(TicketMessageRow.id)
             ).scalars()
+            joined = session.execute(
+                select(TicketConversationRow).where(TicketConversationRow.ticket_no == ticket_no)
+                .order_by(TicketConversationRow.joined_at)).scalars().all()
             return {
                 "ticket": ticket_view(row),
                 "current_order": order_snapshot(order) if order else None,
                 "messages": [_live(m) for m in messages],
+                # every conversation of the case; the ones that joined later bring their own transcript
+                "conversations": [{"conversation_id": c.conversation_id, "joined_at": c.joined_at,
+                                   "transcript": [in_words(line) for line in c.transcript or []]} for c in joined],
             }
 
     def claim(self, ticket_no: str, agent: str, now: datetime | None = None) -> TicketView:
@@ -125,14 +139,17 @@ class ConsoleService:
             session.refresh(row)
             return ticket_view(row)
 
-    def post_agent_message(self, ticket_no: str, agent: str, text: str) -> LiveMessage:
-        """Queue an agent reply for delivery to the customer (action_deliver_agent_messages shows it)."""
+    def post_agent_message(self, ticket_no: str, agent: str, text: str, attachment: str | None = None) -> LiveMessage:
+        """Queue an agent reply (or image: its attachment token) for delivery to the customer
+        (action_deliver_agent_messages shows it)."""
         with unit_of_work(self.engine) as session:
             row = _ticket(session, ticket_no)
             if row.status != TicketStatus.IN_PROGRESS.value or row.assigned_agent != agent:
                 raise TicketConflict("claim the ticket first")
             # An agent pasting a customer's card or phone number must not put it in the ticket or the chat.
-            return _add_message(session, row, "agent", agent, mask_pii(text, self.keep), False, self.clock.now())
+            now = self.clock.now()
+            row.first_reply_at = row.first_reply_at or now
+            return _add_message(session, row, "agent", agent, mask_pii(text, self.keep), False, now, attachment)
 
     def take_undelivered(self, conversation_id: str) -> list[LiveMessage]:
         """Agent replies not yet shown to the customer, marked delivered in the same unit of work."""
@@ -180,7 +197,7 @@ class ConsoleService:
         with unit_of_work(self.engine) as session:
             row = session.execute(
                 select(TicketRow)
-                .where(TicketRow.conversation_id == conversation_id, TicketRow.status == TicketStatus.RESOLVED.value,
+                .where(_of_conversation(conversation_id), TicketRow.status == TicketStatus.RESOLVED.value,
                        TicketRow.rating.is_(None))
                 .order_by(TicketRow.resolved_at.desc())
             ).scalars().first()
@@ -226,18 +243,20 @@ class ConsoleService:
         with unit_of_work(self.engine) as session:
             row = session.execute(
                 select(TicketRow)
-                .where(TicketRow.conversation_id == conversation_id,
+                .where(_of_conversation(conversation_id),
                        TicketRow.status.in_([TicketStatus.OPEN.value, TicketStatus.IN_PROGRESS.value]))
                 .order_by(TicketRow.created_at.desc(), TicketRow.id.desc())
             ).scalars().first()
             return None if row is None else ticket_view(row)
 
-    def add_customer_note(self, ticket_no: str, text: str) -> LiveMessage:
-        """Something the customer said after the handoff, on the ticket where the agent sees it live."""
+    def add_customer_note(self, ticket_no: str, text: str, attachment: str | None = None) -> LiveMessage:
+        """Something the customer said (or an image they sent: its attachment token) after the handoff, on the
+        ticket where the agent sees it live."""
         with unit_of_work(self.engine) as session:
             row = _ticket(session, ticket_no)
             row.updated_at = self.clock.now()
-            return _add_message(session, row, "customer", "", mask_pii(text, self.keep), True, self.clock.now())
+            return _add_message(session, row, "customer", "", mask_pii(text, self.keep), True, self.clock.now(),
+                                attachment)
 
     def add_system_note(self, ticket_no: str, text: str) -> LiveMessage:
         """A line from the system on the ticket (an order's status changed), for the agent only."""

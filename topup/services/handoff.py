@@ -129,6 +129,10 @@ class HandoffService:
             tickets = TicketRepository(session)
             snapshot, priority, reasons = _assess(request, session, now, self.source)
             row = tickets.by_key(key)
+            joined = None if row is not None or not request.order_no or not request.verified else \
+                tickets.open_for_order(request.order_no, request.conversation_id)
+            if joined is not None:  # the same order's open case, from an earlier conversation: this one joins it
+                return self._join(tickets, joined, request, snapshot, priority, reasons, now)
             created = row is None
             if row is None:
                 ahead = tickets.open_ahead_of(priority)
@@ -149,6 +153,7 @@ class HandoffService:
                     created = False
                     assert row is not None
                 else:
+                    tickets.link(row.ticket_no, request.conversation_id, now, [])
                     self._platform_ticket(row, priority, now)
             else:
                 ahead = max(0, tickets.open_ahead_of(priority) - 1)
@@ -161,6 +166,33 @@ class HandoffService:
                 _fill(row, request, snapshot, priority, reasons, now, self.keep)
             return HandoffResult(row.ticket_no, created, Priority(row.priority), estimate_wait(priority, ahead))
 
+
+    def _join(self, tickets: TicketRepository, row: TicketRow, request: HandoffRequest, snapshot: dict | None,
+              priority: Priority, reasons: list[str], now: datetime) -> HandoffResult:
+        """A verified second conversation about an order with an open case: one case, both conversations. The
+        ticket keeps its first conversation's transcript and gets this one's beside it; replies go to the newest
+        conversation (the customer is there now). An unverified one never joins: it could be anyone's chat."""
+        keep = self.keep
+        transcript = [{**line, "text": mask_pii(line["text"], keep)} if isinstance(line.get("text"), str) else line
+                      for line in request.transcript]
+        first = tickets.link(row.ticket_no, request.conversation_id, now, transcript)
+        if first:
+            said = mask_pii(request.customer_description, keep)
+            row.customer_description = " / ".join(t for t in (row.customer_description, said) if t)[:4000]
+            row.steps = list(row.steps or []) + [{"step": s.step, "outcome": s.outcome} for s in request.steps]
+            session = tickets.session
+            session.add(TicketMessageRow(ticket_no=row.ticket_no, conversation_id=request.conversation_id,
+                                         role="system", author="", text="客户换了一个对话窗口，又来问这个订单",
+                                         delivered=True, created_at=now))
+        if priority is Priority.HIGH and row.priority != Priority.HIGH.value:
+            row.priority = Priority.HIGH.value
+        row.priority_reasons = sorted(set(row.priority_reasons or []) | set(reasons))
+        row.order_snapshot = snapshot or row.order_snapshot
+        row.verified = True
+        row.conversation_id = request.conversation_id
+        row.updated_at = now
+        ahead = max(0, tickets.open_ahead_of(Priority(row.priority)) - 1)
+        return HandoffResult(row.ticket_no, False, Priority(row.priority), estimate_wait(Priority(row.priority), ahead))
 
     def list_tickets(self, statuses: list[str] | None = None) -> list[TicketView]:
         """Open tickets (or the given statuses), high priority and longest waiting first."""
