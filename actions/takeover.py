@@ -12,8 +12,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import TopupAction, branch, latest_entity, original_text, within_turn
 from topup.conversation import EXTERNAL, shown_text
+from topup.services.attachments import attachment_url
 
 logger = logging.getLogger(__name__)
+TAKEOVER = "topup_takeover"  # the custom message the chat page reads for its header (web/static/widget.js)
 _CN_RATING = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "满": 5}
 
 
@@ -40,6 +42,7 @@ class ActionAgentJoined(TopupAction):
             logger.exception("takeover lookup failed for %s", tracker.sender_id)
             ticket = None
         name = self.app.agents.display_name(ticket.details.get("assigned_agent") if ticket else None) or "同事"
+        dispatcher.utter_message(json_message={TAKEOVER: {"agent": name}})  # the chat header: 客服小王
         return [SlotSet("agent_active", True), SlotSet("agent_name", name), SlotSet("awaiting", None)]
 
 
@@ -76,6 +79,9 @@ class ActionDeliverAgentMessages(TopupAction):
     ) -> list[EventType]:
         messages = await within_turn(self.app, self.app.console.take_undelivered, tracker.sender_id)
         for message in messages:
+            if message.attachment:  # an image: the page shows it with the agent's badge and fetches it itself
+                dispatcher.utter_message(image=attachment_url(message.attachment))
+                continue
             dispatcher.utter_message(text=f"【客服{self.app.agents.display_name(message.author)}】{message.text}")
         return []
 
@@ -87,6 +93,17 @@ class ActionAgentLeft(TopupAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        try:
+            resolved = await within_turn(self.app, self.app.conversations.last_resolution, tracker.sender_id)
+        except Exception:
+            logger.exception("resolution not read for %s", tracker.sender_id)
+            resolved = None
+        if resolved is not None:  # what the agent did, in their words, before the rating question
+            text, agent = resolved
+            dispatcher.utter_message(response="utter_agent_resolution", resolution=text,
+                                     agent_name=self.app.agents.display_name(agent) or tracker.get_slot("agent_name")
+                                     or "同事")
+        dispatcher.utter_message(json_message={TAKEOVER: {"agent": None}})  # the header: the assistant again
         return [SlotSet("agent_active", False), SlotSet("agent_name", None), SlotSet("awaiting", "rating")]
 
 

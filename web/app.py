@@ -9,7 +9,7 @@ from aiohttp import web
 
 from topup.app import App
 from topup.db import migrate
-from web import api, auth, events, notify, pages, tools_api
+from web import api, attachments, auth, chat, events, notify, pages, queue, reports, tools_api
 from web.context import TOPUP
 from web.rasa import RasaClient
 
@@ -54,7 +54,8 @@ def create_app(topup: App) -> web.Application:
     app = web.Application(middlewares=[security_headers], client_max_size=64 * 1024)
     app[TOPUP] = topup
     app[api.RASA] = RasaClient(settings.rasa_url, settings.rasa_token)
-    app[events.FEED] = events.LiveFeed(topup)
+    app[queue.QUEUE] = queue.QueueService(topup.engine, topup.clock)
+    app[events.FEED] = events.LiveFeed(topup, app[queue.QUEUE])
     app[notify.NOTIFIER] = notify.Notifier(topup, app[api.RASA])
     # Read once: no file I/O per request.
     app[pages.WIDGET_JS] = pages.widget_source(settings)
@@ -73,16 +74,19 @@ def create_app(topup: App) -> web.Application:
         web.post("/api/logout", auth.logout),
         web.get("/api/me", auth.me),
         web.get("/api/events", events.stream),
-        web.get("/api/tickets", api.list_queue),
+        web.get("/api/tickets", queue.list_page),  # one page of the queue (web/queue.py)
         web.get("/api/tickets/{ticket_no}", api.show),
         web.post("/api/tickets/{ticket_no}/claim", api.claim),
         web.post("/api/tickets/{ticket_no}/reply", api.reply),
         web.post("/api/tickets/{ticket_no}/resolve", api.resolve),
         *tools_api.ROUTES,  # canned replies, notes, transfer, release, the agent list
+        *reports.ROUTES,  # the reports page, its figures and the CSV export
         web.get("/api/chat/missed", notify.missed),
+        *chat.routes(),
         web.post("/hooks/order", notify.order_hook),
         web.static("/static", pages.STATIC, append_version=False),
     ])
+    attachments.install(app)  # images in the chat: upload (customer, agent) and fetch
     if not settings.scaled:
         # The demo shop signs a token for a demo customer with the real secret: it must not exist where real
         # customers' orders are, or anyone could read that phone number's orders without the tail.

@@ -28,6 +28,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from topup.app import App
+from topup.conversation import EXTERNAL, shown_text
 from topup.db.engine import make_engine
 from topup.dialogue.understand import ORDER_CHANGED_INTENT
 from topup.labels import label
@@ -141,22 +142,38 @@ def _tracker(app: web.Application) -> Engine:
     return app[TRACKER]
 
 
-def _missed(engine: Engine, sender: str, after: float) -> list[dict[str, Any]]:
+def _missed(engine: Engine, sender: str, after: float, mine: bool = False) -> list[dict[str, Any]]:
+    """The messages for the customer after `after`, as the socket.io channel sent them: text parts with their
+    buttons, images, and the custom messages the page reads (who holds the chat). `mine`: the customer's own
+    messages too (another device rebuilding the conversation), tapped buttons as their titles."""
+    kinds = "('bot', 'user')" if mine else "('bot')"
     with engine.connect() as connection:
         rows = connection.execute(text(
-            "SELECT timestamp, data FROM events WHERE sender_id = :sender AND type_name = 'bot' "
+            f"SELECT timestamp, data FROM events WHERE sender_id = :sender AND type_name IN {kinds} "  # noqa: S608
             "AND timestamp > :after ORDER BY id DESC LIMIT :limit"),
-            {"sender": sender, "after": after, "limit": MISSED_MAX}).all()
-    messages = []
+            {"sender": sender, "after": after, "limit": MISSED_MAX * (4 if mine else 1)}).all()
+    messages: list[dict[str, Any]] = []
+    shown: list[dict] = []
     for timestamp, data in reversed(rows):
         try:
             event = json.loads(data)
         except (TypeError, ValueError):
             continue
-        buttons = (event.get("data") or {}).get("buttons") or []
+        if event.get("event") == "user":
+            said = (event.get("text") or "").strip()
+            if said and not said.startswith(EXTERNAL.strip()):
+                messages.append({"from": "user", "text": shown_text(said, shown), "ts": timestamp})
+            continue
+        extra = event.get("data") or {}
+        buttons = extra.get("buttons") or []
+        shown = [event] if buttons else shown
         for part in (event.get("text") or "").strip().split("\n\n"):  # as the socket.io channel sends them
             if part:
                 messages.append({"text": part, "buttons": buttons, "ts": timestamp})
+        if extra.get("image"):
+            messages.append({"image": extra["image"], "ts": timestamp})
+        if isinstance(extra.get("custom"), dict):
+            messages.append({"custom": extra["custom"], "ts": timestamp})
     return messages
 
 
@@ -171,8 +188,9 @@ async def missed(request: web.Request) -> web.Response:
         after = -1.0
     if not _SESSION.fullmatch(session) or after < 0:
         raise web.HTTPBadRequest(text=json.dumps({"error": "session and after"}), content_type="application/json")
+    mine = request.query.get("mine") == "1"
     try:
-        messages = await asyncio.to_thread(_missed, _tracker(request.app), session, after)
+        messages = await asyncio.to_thread(_missed, _tracker(request.app), session, after, mine)
     except Exception:
         logger.exception("missed messages not read")
         messages = []

@@ -474,7 +474,9 @@ def test_every_response_the_engine_can_say_exists_with_its_values() -> None:
 
 def test_every_response_in_the_domain_is_said_by_something() -> None:
     """No dead sentences: each is named by the engine, or is one of a family it names by prefix (a diagnosis, a
-    step, a handoff outcome), or is said by a rule of data/rules (the takeover)."""
+    step, a handoff outcome), or is said by a rule of data/rules (the takeover), an action or the web app."""
+    import re
+
     import yaml
 
     from topup.diagnosis import Kind as DiagnosisKind
@@ -486,7 +488,11 @@ def test_every_response_in_the_domain_is_said_by_something() -> None:
     families = ({f"utter_diagnosis_{kind.value}" for kind in DiagnosisKind}
                 | {f"utter_step_{s.value}" for s in SelfHelpStep}
                 | {f"utter_handoff_{status}" for status in ("created", "offhours", "no_agent")})
-    said = _named_in_code() | families | by_rules
+    # said by the takeover actions (the resolution) or by the web app (answers to an upload)
+    others = "\n".join(p.read_text(encoding="utf-8") for folder in ("actions", "web")
+                       for p in (DOMAIN.parent / folder).glob("*.py"))
+    by_others = set(re.findall(r'"(utter_[a-z0-9_]+)"', others))
+    said = _named_in_code() | families | by_rules | by_others
     # a platform's own wording of a sentence (responses.variant: utter_x__dujiaoka, utter_x__email) is said where
     # that sentence is, and only there
     variants = {name for name in catalogue() if "__" in name and name.split("__")[0] in said

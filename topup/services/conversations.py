@@ -7,14 +7,15 @@ off); the web app records the customer's page (`seen`: open, what it has shown, 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from topup.clock import Clock
 from topup.db.engine import unit_of_work
-from topup.db.schema import ConversationRow
-from topup.model import Complaint
+from topup.db.schema import ConversationRow, TicketMessageRow, TicketRow
+from topup.model import Complaint, TicketStatus
+from topup.services.console import of_conversation
 
 ONLINE_WITHIN = timedelta(seconds=45)  # the widget reports every 15 s while its page is open
 TYPING_WITHIN = timedelta(seconds=6)  # a typing report holds this long unless renewed (every 3 s while typing)
@@ -71,6 +72,38 @@ class ConversationService:
             if _RANK.get(outcome, 0) > _RANK.get(row.outcome, 0):
                 row.outcome = outcome
                 row.closed_at = now if outcome != OPEN else None
+
+    def last_resolution(self, conversation_id: str) -> tuple[str, str | None] | None:
+        """The resolution the agent wrote on this conversation's latest resolved case, and who wrote it."""
+        with unit_of_work(self.engine) as session:
+            row = session.execute(
+                select(TicketRow.resolution, TicketRow.assigned_agent)
+                .where(of_conversation(conversation_id), TicketRow.status == TicketStatus.RESOLVED.value)
+                .order_by(TicketRow.resolved_at.desc()).limit(1)
+            ).first()
+            return None if row is None or not row[0] else (row[0], row[1])
+
+    def comment_rating(self, conversation_id: str, comment: str) -> str | None:
+        """The customer's words with their rating, on the conversation's latest rated case; its number (None when
+        they have not rated anything)."""
+        with unit_of_work(self.engine) as session:
+            row = session.execute(
+                select(TicketRow).where(of_conversation(conversation_id), TicketRow.rating.is_not(None))
+                .order_by(TicketRow.resolved_at.desc()).limit(1)
+            ).scalars().first()
+            if row is None:
+                return None
+            row.rating_comment = comment
+            return row.ticket_no
+
+    def last_agent_reply(self, ticket_no: str) -> float | None:
+        """When the ticket's newest delivered agent reply was written (epoch seconds, the read receipts' scale)."""
+        with unit_of_work(self.engine) as session:
+            at = session.execute(
+                select(func.max(TicketMessageRow.created_at)).where(
+                    TicketMessageRow.ticket_no == ticket_no, TicketMessageRow.role == "agent")
+            ).scalar()
+            return None if at is None else at.replace(tzinfo=timezone.utc).timestamp()
 
     def latest_for_customer(self, customer_sub: str) -> str | None:
         """A signed-in shop customer's newest conversation (their other devices continue it)."""

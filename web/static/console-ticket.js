@@ -121,7 +121,8 @@
   function line(role, author, at, text) {
     var c = C();
     var row = el("div", "line role-" + role);
-    var who = c.label(c.L.role, role) + (role === "agent" && author ? " · " + (c.agentName(author)) : "");
+    var named = (role === "agent" || role === "note") && author; // a note: 内部备注 · 小王 (agents only)
+    var who = c.label(c.L.role, role) + (named ? " · " + (c.agentName(author)) : "");
     row.appendChild(el("div", "line-meta", who + (at ? " · " + c.fmtTime(at) : "")));
     row.appendChild(el("div", "line-text", text));
     return row;
@@ -130,6 +131,11 @@
   function controls(t, me, actions) {
     var d = t.details, mine = d.assigned_agent === me.username;
     var box = el("section", "controls");
+    // The agent's tools (快捷回复, 内部备注, 转给同事, 放回队列): console-tools.js fills the bar.
+    var tools = el("div", "tools-bar");
+    tools.id = "ticket-tools";
+    box.appendChild(tools);
+    if (window.ConsoleTools) window.ConsoleTools.bar(tools, t, me);
     if (t.status === "resolved") {
       box.appendChild(el("p", "resolved-note", "已解决：" + (d.resolution || "") + (d.resolved_at ? "（" + C().fmtTime(d.resolved_at) + "）" : "")));
       return box;
@@ -147,7 +153,11 @@
       function doSend() {
         var value = text.value.trim();
         if (!value) return notice("请先输入要回复的内容", "error");
-        actions.reply(value, send).then(function (r) { if (r.ok) text.value = ""; });
+        actions.reply(value, send).then(function (r) {
+          if (!r.ok) return;
+          text.value = "";
+          text.dispatchEvent(new Event("input", { bubbles: true })); // the saved draft goes too (console-tools.js)
+        });
       }
       send.addEventListener("click", doSend);
       text.addEventListener("keydown", function (e) {
@@ -162,7 +172,7 @@
       var input = el("input", "resolve-text");
       input.id = "resolve-text";
       input.maxLength = 2000;
-      input.placeholder = "处理结果，例如：已联系供应商补充值，话费已到账";
+      input.placeholder = "处理结果（客户会看到），例如：已联系供应商补充值，话费已到账";
       var done = el("button", "secondary", "解决");
       done.id = "resolve-btn";
       done.type = "button";
@@ -210,8 +220,19 @@
     return box;
   }
 
+  // Where the transcript is scrolled: a newly opened case shows its newest message; a re-render of the same case
+  // (every change re-reads it) keeps the agent where they were reading, or at the bottom if they were there.
+  var scroll = { ticket: null, stick: true, top: 0 };
+  function atBottom(log) { return !log || log.scrollHeight - log.scrollTop - log.clientHeight < 40; }
+  function settle() {
+    var log = $("t-log");
+    if (log) log.scrollTop = scroll.stick ? log.scrollHeight : scroll.top;
+  }
+
   function render(data, me, actions) {
     var t = data.ticket, d = t.details;
+    var old = $("t-log"), same = !!old && scroll.ticket === t.ticket_no;
+    scroll = { ticket: t.ticket_no, stick: !same || atBottom(old), top: same ? old.scrollTop : 0 };
     var view = $("ticket-view");
     view.textContent = "";
     var summary = el("div", "summary", data.summary);
@@ -239,16 +260,16 @@
     talk.appendChild(log);
     chat.appendChild(talk);
     chat.appendChild(controls(t, me, actions));
-    log.scrollTop = log.scrollHeight;
+    settle(); // again once the view is shown (console.js): a hidden log has no height to scroll
   }
 
   function appendLive(m) {
     var live = $("t-live");
     if (!live) return;
+    var log = $("t-log"), stick = atBottom(log);
     if (!live.childNodes.length) live.appendChild(el("div", "divider", "以下是人工接入后的消息"));
     live.appendChild(line(m.role, m.author, m.created_at, m.text));
-    var log = $("t-log");
-    log.scrollTop = log.scrollHeight;
+    if (stick) log.scrollTop = log.scrollHeight; // a new message scrolls only an agent already at the bottom
   }
 
   function notice(text, kind) {
@@ -261,5 +282,5 @@
     notice.timer = setTimeout(function () { box.hidden = true; }, 8000);
   }
 
-  window.TicketView = { render: render, appendLive: appendLive, notice: notice };
+  window.TicketView = { render: render, appendLive: appendLive, notice: notice, settle: settle };
 })();
