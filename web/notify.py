@@ -34,7 +34,7 @@ from topup.dialogue.understand import ORDER_CHANGED_INTENT
 from topup.labels import label
 from topup.services.watch import Change
 from web.context import TOPUP
-from web.rasa import RasaClient, RasaUnavailable
+from web.rasa import DELIVER_AGENT_MESSAGES, RasaClient, RasaUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -177,6 +177,19 @@ def _missed(engine: Engine, sender: str, after: float, mine: bool = False) -> li
     return messages
 
 
+async def _deliver_waiting(app: web.Application, session: str) -> None:
+    """Agent replies that never reached Rasa (it was down when the agent sent them) are delivered now that the
+    customer is back: Rasa shows them over the socket and stores them, so this fetch or the next one has them."""
+    try:
+        if not await asyncio.to_thread(app[TOPUP].conversations.waiting_replies, session):
+            return
+        await app[NOTIFIER].rasa.execute(session, DELIVER_AGENT_MESSAGES)
+    except RasaUnavailable as exc:
+        logger.warning("waiting agent replies not delivered yet: %s", exc)
+    except Exception:
+        logger.exception("waiting agent replies not checked")
+
+
 async def missed(request: web.Request) -> web.Response:
     """GET /api/chat/missed?session=…&after=…: the assistant's messages in that conversation after `after`
     (the server time of the last message the page showed). The session id, random and known only to the
@@ -189,6 +202,7 @@ async def missed(request: web.Request) -> web.Response:
     if not _SESSION.fullmatch(session) or after < 0:
         raise web.HTTPBadRequest(text=json.dumps({"error": "session and after"}), content_type="application/json")
     mine = request.query.get("mine") == "1"
+    await _deliver_waiting(request.app, session)
     try:
         messages = await asyncio.to_thread(_missed, _tracker(request.app), session, after, mine)
     except Exception:

@@ -105,6 +105,14 @@ class ConversationService:
             ).scalar()
             return None if at is None else at.replace(tzinfo=timezone.utc).timestamp()
 
+    def waiting_replies(self, conversation_id: str) -> int:
+        """Agent replies for this conversation that Rasa has not shown yet (it was down when they were sent)."""
+        with unit_of_work(self.engine) as session:
+            return int(session.execute(
+                select(func.count()).select_from(TicketMessageRow).where(
+                    TicketMessageRow.conversation_id == conversation_id, TicketMessageRow.delivered.is_(False))
+            ).scalar() or 0)
+
     def latest_for_customer(self, customer_sub: str) -> str | None:
         """A signed-in shop customer's newest conversation (their other devices continue it)."""
         with unit_of_work(self.engine) as session:

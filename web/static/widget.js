@@ -404,7 +404,16 @@
       fetchMissed();
       schedulePresence(0);
     });
-    socket.on("bot_uttered", onBot);
+    socket.on("bot_uttered", function (data) {
+      // A reply the missed fetch just showed (it asked Rasa to deliver waiting agent replies) is not shown twice.
+      var text = data && typeof data.text === "string" ? data.text : null;
+      if (text && fromMissed[text] && Date.now() - fromMissed[text] < 10000) {
+        delete fromMissed[text];
+        seen(data.ts);
+        return;
+      }
+      onBot(data);
+    });
     socket.on("disconnect", function () {
       confirmed = false;
       setStatus("连接断开了，正在重新连接…");
@@ -425,6 +434,7 @@
     }
   }
   var fetching = false;
+  var fromMissed = {};
   function fetchMissed(mine) {
     if (fetching || !sessionId || !window.fetch) return;
     // Never stamped, but messages shown (a page of an older version): they are not fetched a second time.
@@ -439,7 +449,10 @@
         (body && Array.isArray(body.messages) ? body.messages : []).forEach(function (m) {
           if (typeof m.ts !== "number" || m.ts <= lastTs) return;
           if (m.from === "user") add({ from: "user", text: String(m.text || "") });
-          else onBot(m);
+          else {
+            if (typeof m.text === "string") fromMissed[m.text] = Date.now();
+            onBot(m);
+          }
         });
       }).catch(function () { /* tried again on the next connect */ })
       .then(function () { fetching = false; });
