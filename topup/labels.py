@@ -51,6 +51,18 @@ LABELS: dict[str, dict[str, str]] = {
     "role": {"customer": "客户", "assistant": "小卡（智能助手）", "agent": "客服", "system": "系统",
              "note": "内部备注"},  # a note: agents only, never the customer
     "priority": {"high": "高优先", "normal": "普通"},  # the queue's badge and the case summary
+    # The queue's tabs and its time filters (topup/services/queue.py: TABS, ACTIVE_AGES, RESOLVED_AGES).
+    "queueTab": {"open": "待接手", "mine": "我的", "in_progress": "处理中", "resolved": "已解决"},
+    "queueAge": {"10m": "等待超过 10 分钟", "30m": "等待超过 30 分钟", "2h": "等待超过 2 小时",
+                 "today": "今天解决的", "7d": "最近 7 天解决的"},
+    # The reports page's columns and the CSV export's headers (web/reports.py), one name for both.
+    "report": {
+        "day": "日期", "conversations": "咨询数", "solved": "助手独立解决", "handed_off": "转人工",
+        "dropped": "中途离开", "open": "未结束", "containment_pct": "独立解决率（%）", "tickets": "工单数",
+        "resolved": "已解决工单", "median_first_reply_min": "首次回复中位数（分钟）",
+        "median_resolution_min": "解决时长中位数（分钟）", "ratings": "评价数", "average_rating": "平均评分",
+        "total": "合计",
+    },
 }
 
 

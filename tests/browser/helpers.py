@@ -25,7 +25,7 @@ def bot_messages(page: Page) -> Locator:
 
 def send(page: Page, text: str) -> None:
     page.locator(".tkf-input").fill(text)
-    page.get_by_role("button", name="发送").click()
+    page.get_by_role("button", name="发送", exact=True).click()
 
 
 def say(page: Page, text: str, timeout_ms: int = 15_000) -> str:
@@ -71,6 +71,20 @@ def queue_row(page: Page, ticket_no: str) -> Locator:
 def open_ticket(page: Page, ticket_no: str) -> None:
     queue_row(page, ticket_no).click()
     expect(page.locator("#ticket-view h2")).to_have_text(f"工单 {ticket_no}")
+
+
+def queue_tab(page: Page, name: str) -> None:
+    """Show one of the queue's tabs (待接手, 我的, 处理中, 已解决); a ticket an agent holds is not in 待接手."""
+    tab = page.get_by_role("tab", name=re.compile(f"^{name}"))
+    tab.click()
+    expect(tab).to_have_attribute("aria-selected", "true")
+
+
+def search_queue(page: Page, text: str) -> None:
+    """Search the queue by ticket number, order number or phone tail (in the tab shown; the tabs count matches)."""
+    box = page.get_by_label("搜索工单")
+    box.fill(text)
+    box.press("Enter")
 
 
 # ---- tickets straight into the database ---------------------------------------------------------------------------

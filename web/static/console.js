@@ -1,4 +1,4 @@
-/* 客服工作台: sign-in, the live queue (SSE), the case view, claim / reply / resolve.
+/* 客服工作台: sign-in, the live events (SSE), the case view, claim / reply / resolve (the queue: console-queue.js).
    Everything that came from a customer is put on the page with textContent, never as HTML. */
 (function () {
   "use strict";
@@ -14,7 +14,7 @@
   var L = CONFIG.labels;
 
   var state = {
-    me: null, source: null, tickets: [], offset: 0, current: null, seen: {}, unread: {}, ratingTimer: null,
+    me: null, source: null, current: null, seen: {}, ratingTimer: null,
     live: {} // messages of the open ticket that came over SSE, so a re-render racing them does not drop any
   };
 
@@ -35,12 +35,6 @@
     var day = new Intl.DateTimeFormat("zh-CN", { timeZone: ZONE, month: "numeric", day: "numeric" });
     var today = day.format(new Date()) === day.format(d);
     return (today ? "今天 " : day.format(d) + " ") + new Intl.DateTimeFormat("zh-CN", opts).format(d);
-  }
-  function waited(iso) {
-    var minutes = Math.max(0, Math.floor((Date.now() + state.offset - new Date(iso).getTime()) / 60000));
-    if (minutes < 1) return "等待不到 1 分钟";
-    if (minutes < 60) return "等待 " + minutes + " 分钟";
-    return "等待 " + Math.floor(minutes / 60) + " 小时 " + (minutes % 60) + " 分钟";
   }
   function yuan(cents) { return cents === undefined || cents === null ? "—" : (cents / 100).toFixed(2).replace(/\.00$/, "") + " 元"; }
   function show(node, visible) { node.hidden = !visible; }
@@ -80,6 +74,7 @@
     show(error, !!message);
     $("login-password").value = "";
     $("login-username").focus();
+    window.dispatchEvent(new CustomEvent("topup:signed-out")); // console-tools.js closes its dialogs
   }
 
   function signedIn(me) {
@@ -90,6 +85,7 @@
     show($("ticket-view"), false);
     show($("ticket-placeholder"), true);
     connectEvents();
+    window.dispatchEvent(new CustomEvent("topup:signed-in", { detail: me })); // tools: reopen the last ticket
   }
 
   $("login-form").addEventListener("submit", function (event) {
@@ -123,7 +119,8 @@
       $("live-status").className = "live live-on";
       if (state.current) openTicket(state.current.ticket.ticket_no, true); // catch up on anything missed
     });
-    source.addEventListener("queue", function (event) { renderQueue(JSON.parse(event.data)); });
+    // "The queue changed" (a version, the tab counts, the newest open ticket): console-queue.js re-reads its page.
+    source.addEventListener("queue", function (event) { window.ConsoleQueue.changed(JSON.parse(event.data)); });
     source.addEventListener("message", function (event) { onLiveMessage(JSON.parse(event.data)); });
     source.addEventListener("expired", function () { signedOut(EXPIRED); });
     source.addEventListener("error", function () {
@@ -140,69 +137,13 @@
     });
   }
 
-  function renderQueue(snapshot) {
-    state.offset = new Date(snapshot.now).getTime() - Date.now();
-    state.tickets = snapshot.tickets;
-    var list = $("queue-list");
-    list.textContent = "";
-    snapshot.tickets.forEach(function (t) { list.appendChild(queueRow(t)); });
-    $("queue-count").textContent = snapshot.tickets.length ? snapshot.tickets.length + " 个" : "";
-    show($("queue-empty"), !snapshot.tickets.length);
-    var cur = state.current && state.current.ticket;
-    if (cur) {
-      var fresh = snapshot.tickets.filter(function (t) { return t.ticket_no === cur.ticket_no; })[0];
-      var changed = fresh ? fresh.details.updated_at !== cur.details.updated_at || fresh.status !== cur.status
-        : cur.status !== "resolved";
-      if (changed) openTicket(cur.ticket_no, true);
-    }
-  }
-
-  function queueRow(t) {
-    var d = t.details || {};
-    var order = d.order || {};
-    var li = el("li", "queue-row" + (state.current && state.current.ticket.ticket_no === t.ticket_no ? " selected" : ""));
-    li.setAttribute("data-ticket", t.ticket_no);
-    li.tabIndex = 0;
-    var top = el("div", "row-top");
-    top.appendChild(el("span", "prio prio-" + t.priority, label(L.priority, t.priority)));
-    top.appendChild(el("span", "row-order", t.order_no || "未提供订单号"));
-    if (state.unread[t.ticket_no]) top.appendChild(el("span", "row-unread", "新消息"));
-    li.appendChild(top);
-    var mid = el("div", "row-mid");
-    mid.appendChild(el("span", "row-complaint", label(L.complaint, d.complaint)));
-    mid.appendChild(el("span", "row-amount", order.amount_cents !== undefined ? yuan(order.amount_cents) : "金额未知"));
-    li.appendChild(mid);
-    var summary = el("div", "row-summary", t.summary);
-    summary.title = t.summary;
-    li.appendChild(summary);
-    var bottom = el("div", "row-bottom");
-    var wait = el("span", "row-wait", waited(t.created_at));
-    wait.setAttribute("data-created", t.created_at);
-    bottom.appendChild(wait);
-    var status = label(L.ticketStatus, t.status) + (d.assigned_agent ? " · " + (d.assigned_agent_name || d.assigned_agent) : "");
-    bottom.appendChild(el("span", "row-status status-" + t.status, status));
-    li.appendChild(bottom);
-    function pick() { openTicket(t.ticket_no, false); }
-    li.addEventListener("click", pick);
-    li.addEventListener("keydown", function (e) { if (e.key === "Enter") pick(); });
-    return li;
-  }
-
-  setInterval(function () {
-    Array.prototype.forEach.call(document.querySelectorAll(".row-wait"), function (node) {
-      node.textContent = waited(node.getAttribute("data-created"));
-    });
-  }, 15000);
-
   function onLiveMessage(m) {
     var cur = state.current && state.current.ticket;
     if (cur && m.ticket_no === cur.ticket_no) {
       state.live[m.id] = m;
       appendLive(m);
     } else if (m.role === "customer") {
-      state.unread[m.ticket_no] = true;
-      var row = document.querySelector('.queue-row[data-ticket="' + CSS.escape(m.ticket_no) + '"] .row-top');
-      if (row && !row.querySelector(".row-unread")) row.appendChild(el("span", "row-unread", "新消息"));
+      window.ConsoleQueue.markUnread(m.ticket_no);
     }
   }
 
@@ -214,7 +155,6 @@
       if (!keepDrafts) state.live = {};
       state.current = data;
       state.seen = {};
-      delete state.unread[ticketNo];
       window.TicketView.render(data, state.me, actions);
       var byId = {};
       data.messages.concat(Object.keys(state.live).map(function (k) { return state.live[k]; }))
@@ -222,15 +162,11 @@
       Object.keys(byId).map(Number).sort(function (a, b) { return a - b; })
         .forEach(function (id) { appendLive(byId[id]); });
       if (drafts) writeDrafts(drafts);
-      Array.prototype.forEach.call(document.querySelectorAll(".queue-row"), function (row) {
-        row.classList.toggle("selected", row.getAttribute("data-ticket") === ticketNo);
-        if (row.getAttribute("data-ticket") === ticketNo) {
-          var badge = row.querySelector(".row-unread");
-          if (badge) badge.remove();
-        }
-      });
+      window.ConsoleQueue.selected(ticketNo, data.ticket); // its row selected (and the list follows a claim)
       show($("ticket-placeholder"), false);
       show($("ticket-view"), true);
+      window.TicketView.settle(); // visible now: the transcript can scroll to its newest message
+      window.dispatchEvent(new CustomEvent("topup:ticket-opened", { detail: { data: data, refresh: !!refresh } }));
       watchRating(data.ticket);
     }, function (err) {
       if (err.status !== 401 && !refresh) window.TicketView.notice(err.message, "error");
@@ -292,6 +228,12 @@
   }
 
   window.ConsoleLabels = { L: L, label: label, fmtTime: fmtTime, yuan: yuan, el: el, agentName: agentName };
+  // What console-tools.js works with: the API, the open case, the signed-in agent, the ticket actions.
+  window.ConsoleApp = {
+    api: api, act: act, openTicket: openTicket,
+    current: function () { return state.current; },
+    me: function () { return state.me; }
+  };
 
   // ---- start --------------------------------------------------------------------------------------------------
   api("GET", "/api/me").then(signedIn, function (err) {
