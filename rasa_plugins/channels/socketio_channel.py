@@ -37,6 +37,11 @@ class StampedOutput(SocketIOOutput):
         stamped = {**response, "ts": time.time()} if isinstance(response, dict) else response
         await self.sio.emit(self.bot_message_evt, stamped, room=socket_id)
 
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:  # noqa: ANN401
+        """A custom message (who holds the chat: actions/takeover.py) as `{"custom": ...}`, the shape the missed
+        fetch returns too. Rasa's own spreads the dict into emit()'s keyword arguments, which fails."""
+        await self._send_message(recipient_id, {"custom": json_message})
+
 
 def _environ_ip(environ: dict | None) -> str:
     environ = environ or {}

@@ -76,7 +76,7 @@ def test_customer_to_agent_and_back(stack: Site, context: BrowserContext, browse
         agent.locator("#reply-text").fill(HELLO)
         started = time.monotonic()
         with agent.expect_response(lambda r: r.url.endswith("/reply")) as replied:
-            agent.get_by_role("button", name="发送").click()
+            agent.get_by_role("button", name="发送", exact=True).click()
         assert replied.value.status == 200, f"reply: {replied.value.status} {replied.value.text()}"
         expect(customer.locator(".tkf-from-agent .tkf-bubble").filter(has_text=HELLO)).to_be_visible(timeout=5_000)
         elapsed = time.monotonic() - started

@@ -118,14 +118,105 @@
     return box;
   }
 
-  function line(role, author, at, text) {
+  function line(role, author, at, text, attachment) {
     var c = C();
     var row = el("div", "line role-" + role);
     var named = (role === "agent" || role === "note") && author; // a note: 内部备注 · 小王 (agents only)
     var who = c.label(c.L.role, role) + (named ? " · " + (c.agentName(author)) : "");
     row.appendChild(el("div", "line-meta", who + (at ? " · " + c.fmtTime(at) : "")));
-    row.appendChild(el("div", "line-text", text));
+    if (attachment) {
+      var box = el("div", "line-text line-image");
+      box.appendChild(thumb(attachment, role === "agent" ? "客服发给客户的图片" : "客户发来的图片"));
+      row.appendChild(box);
+    } else row.appendChild(el("div", "line-text", text));
     return row;
+  }
+
+  // ---- images (web/attachments.py): thumbnails in the live log, the case's 附件 list, the holder's 发送图片 ----
+  function thumb(token, label) {
+    var link = el("a", "thumb");
+    link.href = "/api/attachments/" + encodeURIComponent(token); // the agent's cookie is the key
+    link.target = "_blank";
+    link.rel = "noopener";
+    link.title = label + "（点击看原图）";
+    var img = el("img", "thumb-img");
+    img.alt = label;
+    img.src = link.href;
+    link.appendChild(img);
+    return link;
+  }
+
+  function attachmentItem(a) {
+    var c = C();
+    var li = el("li", "attachment");
+    li.setAttribute("data-token", a.token);
+    li.appendChild(thumb(a.token, a.role === "agent" ? "客服发给客户的图片" : "客户发来的图片"));
+    var who = a.role === "agent" ? "客服 " + c.agentName(a.author) : "客户";
+    li.appendChild(el("div", "attachment-meta", who + " · " + c.fmtTime(a.created_at)));
+    return li;
+  }
+
+  // Every image of the case's conversations, also those the customer sent before the handoff.
+  function attachmentsCard(list) {
+    var box = card("附件");
+    var ul = el("ul", "attachments");
+    ul.id = "t-attachments";
+    (list || []).forEach(function (a) { ul.appendChild(attachmentItem(a)); });
+    var empty = el("p", "muted", "客户还没有发图片");
+    empty.id = "t-attachments-empty";
+    empty.hidden = !!(list || []).length;
+    box.appendChild(ul);
+    box.appendChild(empty);
+    return box;
+  }
+
+  function addAttachment(a) {
+    var ul = $("t-attachments");
+    if (!ul || ul.querySelector('[data-token="' + CSS.escape(a.token) + '"]')) return;
+    ul.appendChild(attachmentItem(a));
+    $("t-attachments-empty").hidden = true;
+  }
+
+  function attachButton(t) {
+    var wrap = el("span", "attach");
+    var button = el("button", "secondary attach-btn", "发图片"); // not "发送…": 发送 is the reply button's name
+    button.id = "attach-btn";
+    button.type = "button";
+    button.title = "给客户发一张图片（PNG、JPG 或 WebP）";
+    var input = el("input", "attach-file");
+    input.id = "attach-file";
+    input.type = "file";
+    input.accept = "image/png,image/jpeg,image/webp";
+    input.hidden = true;
+    input.tabIndex = -1;
+    button.addEventListener("click", function () { input.click(); });
+    input.addEventListener("change", function () {
+      var file = input.files && input.files[0];
+      input.value = "";
+      if (!file) return;
+      var body = new FormData();
+      body.append("file", file, "image");
+      button.disabled = true;
+      button.textContent = "正在上传…";
+      fetch("/api/tickets/" + encodeURIComponent(t.ticket_no) + "/attachments",
+        { method: "POST", credentials: "same-origin", body: body }).then(function (r) {
+        return r.json().catch(function () { return null; }).then(function (data) {
+          return { ok: r.ok, status: r.status, data: data || {} };
+        });
+      }).then(function (res) {
+        if (res.data.attachment) addAttachment(res.data.attachment); // the live log gets it from /api/events
+        if (res.ok) notice("图片已发给客户", "info");
+        else notice(res.data.error || "图片没发出去，请稍后再试", res.status === 502 ? "warn" : "error");
+      }, function () {
+        notice("网络好像断了，请检查网络后再试", "error");
+      }).then(function () {
+        button.disabled = false;
+        button.textContent = "发图片";
+      });
+    });
+    wrap.appendChild(button);
+    wrap.appendChild(input);
+    return wrap;
   }
 
   function controls(t, me, actions) {
@@ -164,6 +255,7 @@
         if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) { e.preventDefault(); doSend(); }
       });
       compose.appendChild(text);
+      compose.appendChild(attachButton(t));
       compose.appendChild(send);
       box.appendChild(compose);
     }
@@ -210,13 +302,20 @@
     return head;
   }
 
-  function rating(value) {
+  function rating(value, comment) {
     var box = el("div", "rating");
     box.id = "t-rating";
     box.appendChild(el("span", "", "客户评分："));
-    box.appendChild(el("span", "stars", "★★★★★".slice(0, value) + "☆☆☆☆☆".slice(0, 5 - value)));
+    var stars = el("span", "stars", "★★★★★".slice(0, value) + "☆☆☆☆☆".slice(0, 5 - value));
+    stars.setAttribute("aria-hidden", "true");
+    box.appendChild(stars);
     box.appendChild(el("strong", "rating-value", value + " 分"));
     box.appendChild(el("span", "muted", "（满分 5 分）"));
+    if (comment) {
+      var said = el("blockquote", "rating-comment", comment);
+      said.id = "t-rating-comment";
+      box.appendChild(said);
+    }
     return box;
   }
 
@@ -239,10 +338,11 @@
     summary.id = "t-summary";
     view.appendChild(summary);
     view.appendChild(header(t, me, actions));
-    if (d.rating) view.appendChild(rating(d.rating));
+    if (d.rating) view.appendChild(rating(d.rating, d.rating_comment));
     var body = el("div", "t-body");
     var side = el("div", "t-case");
     side.appendChild(caseCard(t));
+    side.appendChild(attachmentsCard(data.attachments));
     side.appendChild(stepsCard(d.steps));
     side.appendChild(orderCard(d.order, data.current_order));
     var chat = el("div", "t-chat");
@@ -254,6 +354,12 @@
     log.id = "t-log";
     (d.transcript || []).forEach(function (m) { log.appendChild(line(m.role, "", m.at, m.text)); });
     if (!(d.transcript || []).length) log.appendChild(el("p", "muted", "没有对话记录"));
+    // The same order asked about again from another chat window: that conversation, up to its handoff.
+    (data.conversations || []).slice(1).forEach(function (c, i) {
+      log.appendChild(el("div", "divider conversation-divider", "客户的第 " + (i + 2) + " 个对话 · " +
+        C().fmtTime(c.joined_at) + " 加入这个工单"));
+      (c.transcript || []).forEach(function (m) { log.appendChild(line(m.role, "", m.at, m.text)); });
+    });
     var live = el("div", "live-log");
     live.id = "t-live";
     log.appendChild(live);
@@ -268,7 +374,8 @@
     if (!live) return;
     var log = $("t-log"), stick = atBottom(log);
     if (!live.childNodes.length) live.appendChild(el("div", "divider", "以下是人工接入后的消息"));
-    live.appendChild(line(m.role, m.author, m.created_at, m.text));
+    live.appendChild(line(m.role, m.author, m.created_at, m.text, m.attachment));
+    if (m.attachment) addAttachment({ token: m.attachment, role: m.role, author: m.author, created_at: m.created_at });
     if (stick) log.scrollTop = log.scrollHeight; // a new message scrolls only an agent already at the bottom
   }
 
