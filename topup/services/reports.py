@@ -2,42 +2,28 @@
 how many cases the assistant solved alone and how many went to a person, the tickets and how long their
 customers waited, and how customers rated them.
 
-Everything is counted by the database over two indexed ranges, `conversations.started_at` and
-`tickets.created_at`, so a report reads only its range whatever the size of the tables.
-
-- **The platform's day.** Timestamps are naive UTC; a row belongs to the day its time has on the platform's clock.
-  The zone's UTC offset over the range is a few constant pieces (one for Asia/Shanghai, three for a year of a zone
-  with daylight saving time), found with zoneinfo; the day of a row is its time shifted by its piece's offset, cut to
-  the date, in SQL (`_local_day`), so even the days a clock changes are right.
-- **Medians** (time to first reply, to resolution) are taken in SQL with window functions, which SQLite (3.25+),
-  PostgreSQL and MySQL 8 / MariaDB 10.2 all have: the durations of each day are ranked, and the one or two in the
-  middle averaged (`_medians`).
+Everything is counted by the database (topup/services/report_queries.py) over two indexed ranges,
+`conversations.started_at` and `tickets.created_at`, so a report reads only its range whatever the size of the
+tables; this module checks the range and puts the figures together.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, and_, case, cast, extract, func, literal_column, or_, select, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
 from topup.clock import Clock
 from topup.db.engine import reading
-from topup.db.schema import ConversationRow, TicketMessageRow, TicketRow
+from topup.services.report_queries import Passes, offset_pieces
 
 MAX_DAYS = 366
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 RATINGS = (1, 2, 3, 4, 5)
 OUTCOMES = ("solved", "handed_off", "dropped", "open")  # topup/services/conversations.py; anything else: open
-
-conversations = ConversationRow.__table__
-tickets = TicketRow.__table__
-messages = TicketMessageRow.__table__
 
 
 class RangeError(ValueError):
@@ -91,65 +77,6 @@ class Report:
     comments: int  # ratings that came with a comment
 
 
-def _offset_minutes(zone: ZoneInfo, at: datetime) -> int:
-    offset = at.replace(tzinfo=timezone.utc).astimezone(zone).utcoffset()
-    return int(offset.total_seconds() // 60) if offset is not None else 0
-
-
-def offset_pieces(zone: ZoneInfo, lo: datetime, hi: datetime) -> list[tuple[datetime | None, int]]:
-    """The zone's UTC offset over [lo, hi) (naive UTC) as (until, minutes) pieces, the last one open-ended.
-
-    Probed once a day, and where it changed, bisected to the minute (zones change their clocks at most twice a
-    year, on whole minutes)."""
-    pieces: list[tuple[datetime | None, int]] = []
-    current, at = _offset_minutes(zone, lo), lo
-    while at < hi:
-        probe = min(at + timedelta(days=1), hi)
-        if _offset_minutes(zone, probe) == current:
-            at = probe
-            continue
-        same, changed = 0, int((probe - at).total_seconds() // 60)
-        while changed - same > 1:
-            middle = (same + changed) // 2
-            if _offset_minutes(zone, at + timedelta(minutes=middle)) == current:
-                same = middle
-            else:
-                changed = middle
-        at += timedelta(minutes=changed)
-        pieces.append((at, current))
-        current = _offset_minutes(zone, at)
-    pieces.append((None, current))
-    return pieces
-
-
-def _shifted_date(dialect: str, column: Any, minutes: int) -> ColumnElement:  # noqa: ANN401
-    if dialect == "sqlite":
-        return func.date(column, f"{minutes:+d} minutes")
-    if dialect in ("mysql", "mariadb"):
-        return func.date(func.timestampadd(text("MINUTE"), minutes, column))
-    return cast(column + timedelta(minutes=minutes), Date)
-
-
-def _local_day(dialect: str, column: Any, pieces: list[tuple[datetime | None, int]]) -> ColumnElement:  # noqa: ANN401
-    last = _shifted_date(dialect, column, pieces[-1][1])
-    if len(pieces) == 1:
-        return last
-    return case(*[(column < until, _shifted_date(dialect, column, minutes)) for until, minutes in pieces[:-1]],
-                else_=last)
-
-
-def _seconds_between(dialect: str, start: Any, end: Any) -> ColumnElement:  # noqa: ANN401
-    if dialect == "sqlite":
-        return (func.julianday(end) - func.julianday(start)) * 86400.0
-    if dialect in ("mysql", "mariadb"):
-        return func.timestampdiff(text("SECOND"), start, end)
-    return extract("epoch", end - start)
-
-
-def _as_date(value: Any) -> date:  # noqa: ANN401
-    return value if isinstance(value, date) and not isinstance(value, datetime) else date.fromisoformat(str(value)[:10])
-
-
 class ReportService:
     def __init__(self, engine: Engine, clock: Clock, zone: ZoneInfo | str | None = None) -> None:
         self.engine = engine
@@ -178,114 +105,56 @@ class ReportService:
         self.check_range(start, end)
         lo, hi = self.utc_midnight(start), self.utc_midnight(end + timedelta(days=1))
         with reading(self.engine) as session:
-            return _Query(session, self.engine.dialect.name, offset_pieces(self.zone, lo, hi), lo, hi).report(
-                start, end, self.zone.key)
+            passes = Passes(session, self.engine.dialect.name, offset_pieces(self.zone, lo, hi), lo, hi)
+            cases, by_day = passes.cases(), passes.tickets_by_day()
+            reasons = passes.reasons_and_complaints()
+            medians = {(name, key): value for name in ("first_reply", "resolution") for by_day in (True, False)
+                       for key, value in passes.medians(name, by_day).items()}
+        return _assemble(start, end, self.zone.key, cases, by_day, reasons, medians)
 
 
-class _Query:
-    """The statements of one report, on one session."""
+def _figures(kind: type, outcomes: Counter, tickets: Counter, medians: dict, key: date | None, **extra: object
+             ) -> Figures:  # noqa: ANN401
+    solved, handed_off, dropped, still_open = (outcomes[k] for k in OUTCOMES)
+    still_open += sum(n for k, n in outcomes.items() if k not in OUTCOMES)
+    ended, rated = solved + handed_off, tickets["rated"]
 
-    def __init__(self, session: Session, dialect: str, pieces: list[tuple[datetime | None, int]], lo: datetime,
-                 hi: datetime) -> None:
-        self.session, self.dialect, self.pieces, self.lo, self.hi = session, dialect, pieces, lo, hi
-        self.ticket_range = and_(tickets.c.created_at >= lo, tickets.c.created_at < hi)
+    def median(name: str) -> float | None:
+        value = medians.get((name, key))
+        return None if value is None else round(value, 1)
 
-    def report(self, start: date, end: date, zone: str) -> Report:
-        cases, ticket_days = self.cases(), self.ticket_days()
-        replied, resolution = self.first_reply_seconds(), self.resolution_seconds()
-        first_medians, resolution_medians = self.medians(*replied), self.medians(*resolution)
-        days = [self.figures(cases.get(d, {}), ticket_days.get(d, (0, 0, 0, 0)), first_medians.get(d),
-                             resolution_medians.get(d), Day, day=d)
-                for d in (start + timedelta(days=n) for n in range((end - start).days + 1))]
-        total_cases: dict[str, int] = {}
-        for outcomes in cases.values():
-            for outcome, count in outcomes.items():
-                total_cases[outcome] = total_cases.get(outcome, 0) + count
-        total_tickets = tuple(sum(row[i] for row in ticket_days.values()) for i in range(4))
-        totals = self.figures(total_cases, total_tickets, self.medians(*replied, by_day=False).get(None),
-                              self.medians(*resolution, by_day=False).get(None), Figures)
-        ratings, comments = self.ratings()
-        return Report(start, end, zone, days, totals, self.counts(tickets.c.handoff_reason),
-                      self.counts(tickets.c.complaint), ratings, comments)
+    return kind(conversations=ended + dropped + still_open, solved=solved, handed_off=handed_off, dropped=dropped,
+                open=still_open, containment_pct=round(100 * solved / ended, 1) if ended else None,
+                tickets=tickets["tickets"], resolved=tickets["resolved"],
+                median_first_reply_s=median("first_reply"), median_resolution_s=median("resolution"),
+                ratings=rated, average_rating=round(tickets["rating_sum"] / rated, 2) if rated else None, **extra)
 
-    @staticmethod
-    def figures(outcomes: dict[str, int], ticket_row: tuple, first_reply: float | None, resolution: float | None,
-                kind: type, **extra: Any) -> Any:  # noqa: ANN401
-        solved, handed_off, dropped, still_open = (outcomes.get(k, 0) for k in OUTCOMES)
-        ended = solved + handed_off
-        count, resolved, rated, rating_sum = ticket_row
-        return kind(conversations=ended + dropped + still_open, solved=solved, handed_off=handed_off,
-                    dropped=dropped, open=still_open,
-                    containment_pct=round(100 * solved / ended, 1) if ended else None,
-                    tickets=count, resolved=resolved,
-                    median_first_reply_s=None if first_reply is None else round(first_reply, 1),
-                    median_resolution_s=None if resolution is None else round(resolution, 1),
-                    ratings=rated, average_rating=round(rating_sum / rated, 2) if rated else None, **extra)
 
-    def day_of(self, column: Any) -> ColumnElement:  # noqa: ANN401
-        return _local_day(self.dialect, column, self.pieces).label("day")
+def _assemble(start: date, end: date, zone: str, cases: dict[date, dict[str, int]],
+              by_day: list[tuple[date, int | None, int, int, int]], reasons: list[tuple[str, str, int]],
+              medians: dict[tuple[str, date | None], float]) -> Report:
+    ticket_days: dict[date, Counter] = {}
+    total_tickets, rating_counts, comments = Counter(), dict.fromkeys(RATINGS, 0), 0
+    for day, rating, n, resolved, commented in by_day:
+        for bucket in (ticket_days.setdefault(day, Counter()), total_tickets):
+            bucket.update(tickets=n, resolved=resolved)
+            if rating is not None:
+                bucket.update(rated=n, rating_sum=rating * n)
+        if rating is not None:
+            rating_counts[rating] += n
+            comments += commented
+    total_cases: Counter = Counter()
+    for outcomes in cases.values():
+        total_cases.update(outcomes)
+    days = [_figures(Day, Counter(cases.get(d, {})), ticket_days.get(d, Counter()), medians, d, day=d)
+            for d in (start + timedelta(days=n) for n in range((end - start).days + 1))]
+    totals = _figures(Figures, total_cases, total_tickets, medians, None)
+    by_reason, by_complaint = Counter(), Counter()
+    for reason, complaint, n in reasons:
+        by_reason[reason] += n
+        by_complaint[complaint] += n
+    return Report(start, end, zone, days, totals, _ranked(by_reason), _ranked(by_complaint), rating_counts, comments)
 
-    def cases(self) -> dict[date, dict[str, int]]:
-        c = conversations.c
-        inner = select(self.day_of(c.started_at), c.outcome.label("outcome")).where(
-            c.started_at >= self.lo, c.started_at < self.hi,
-            or_(c.complaint.isnot(None), c.outcome.in_(("solved", "handed_off")))).subquery()
-        out: dict[date, dict[str, int]] = {}
-        rows = self.session.execute(
-            select(inner.c.day, inner.c.outcome, func.count()).group_by(inner.c.day, inner.c.outcome))
-        for day, outcome, count in rows:
-            kind = outcome if outcome in OUTCOMES else "open"
-            bucket = out.setdefault(_as_date(day), {})
-            bucket[kind] = bucket.get(kind, 0) + int(count)
-        return out
 
-    def ticket_days(self) -> dict[date, tuple[int, int, int, int]]:
-        t = tickets.c
-        valid = t.rating.between(1, 5)
-        inner = select(self.day_of(t.created_at), case((t.status == "resolved", 1), else_=0).label("resolved"),
-                       case((valid, 1), else_=0).label("rated"), case((valid, t.rating), else_=0).label("rating")
-                       ).where(self.ticket_range).subquery()
-        rows = self.session.execute(select(inner.c.day, func.count(), func.sum(inner.c.resolved),
-                                           func.sum(inner.c.rated), func.sum(inner.c.rating)).group_by(inner.c.day))
-        return {_as_date(day): (int(n), int(resolved or 0), int(rated or 0), int(total or 0))
-                for day, n, resolved, rated, total in rows}
-
-    def first_reply_seconds(self) -> tuple[ColumnElement, Any]:
-        """The first agent reply: tickets.first_reply_at, or for a ticket without it (written before it was kept)
-        its first agent message."""
-        t, m = tickets.c, messages.c
-        first = select(func.min(m.created_at)).where(m.ticket_no == t.ticket_no, m.role == "agent").scalar_subquery()
-        return _seconds_between(self.dialect, t.created_at, func.coalesce(t.first_reply_at, first)), None
-
-    def resolution_seconds(self) -> tuple[ColumnElement, Any]:
-        t = tickets.c
-        return _seconds_between(self.dialect, t.created_at, t.resolved_at), and_(
-            t.status == "resolved", t.resolved_at.isnot(None))
-
-    def medians(self, seconds: ColumnElement, where: Any = None, by_day: bool = True) -> dict[date | None, float]:  # noqa: ANN401
-        """The median of `seconds` over the range's tickets, per day or (by_day=False) over the whole range."""
-        day = self.day_of(tickets.c.created_at) if by_day else literal_column("0").label("day")
-        inner = select(day, seconds.label("s")).where(self.ticket_range, *(() if where is None else (where,)))
-        inner = inner.subquery()
-        partition = {"partition_by": inner.c.day} if by_day else {}
-        ranked = select(inner.c.day, inner.c.s,
-                        func.row_number().over(order_by=inner.c.s, **partition).label("rn"),
-                        func.count().over(**partition).label("n")).where(inner.c.s.isnot(None)).subquery()
-        middle = and_(ranked.c.rn * 2 >= ranked.c.n, ranked.c.rn * 2 <= ranked.c.n + 2)
-        rows = self.session.execute(select(ranked.c.day, func.avg(ranked.c.s)).where(middle).group_by(ranked.c.day))
-        return {(_as_date(day) if by_day else None): float(value) for day, value in rows if value is not None}
-
-    def counts(self, column: Any) -> list[Count]:  # noqa: ANN401
-        rows = self.session.execute(select(column, func.count()).where(self.ticket_range).group_by(column))
-        return sorted((Count(str(code), int(n)) for code, n in rows), key=lambda c: (-c.count, c.code))
-
-    def ratings(self) -> tuple[dict[int, int], int]:
-        t = tickets.c
-        has_comment = case((and_(t.rating_comment.isnot(None), t.rating_comment != ""), 1), else_=0)
-        rows = self.session.execute(select(t.rating, func.count(), func.sum(has_comment)).where(
-            self.ticket_range, t.rating.between(1, 5)).group_by(t.rating))
-        counts, comments = dict.fromkeys(RATINGS, 0), 0
-        for rating, n, with_comment in rows:
-            counts[int(rating)] = int(n)
-            comments += int(with_comment or 0)
-        return counts, comments
+def _ranked(counts: Counter) -> list[Count]:
+    return sorted((Count(code, n) for code, n in counts.items()), key=lambda c: (-c.count, c.code))

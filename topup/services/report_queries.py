@@ -1,0 +1,164 @@
+"""The statements behind the reports (topup/services/reports.py): four passes over two indexed ranges, the same on
+SQLite, PostgreSQL and MySQL/MariaDB.
+
+- **The platform's day.** Timestamps are naive UTC; a row belongs to the day its time has on the platform's clock.
+  The zone's UTC offset over the range is a few constant pieces (one for Asia/Shanghai; three over a year of a zone
+  with daylight saving time), found with zoneinfo (`offset_pieces`); the day of a row is its time shifted by its
+  piece's offset and cut to the date, in SQL (`local_day`), so even the days a clock changes are right.
+- **Medians** are taken in SQL with window functions (SQLite 3.25+, PostgreSQL, MySQL 8, MariaDB 10.2): the
+  durations of each day (or of the whole range) are ranked, and only the one or two in the middle come back, to
+  be averaged (`medians`): rank r of n is in the middle when n <= 2r <= n + 2.
+- Seven statements, each reading its range once: cases per day and outcome; tickets per day and rating; tickets
+  per reason and complaint; the median first reply and resolution, per day and over the range.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Date, and_, case, cast, extract, func, literal_column, or_, select, text
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from topup.db.schema import ConversationRow, TicketMessageRow, TicketRow
+
+conversations = ConversationRow.__table__
+tickets = TicketRow.__table__
+messages = TicketMessageRow.__table__
+ENDED = ("solved", "handed_off")  # a conversation that ended either way is a case, complaint named or not
+
+Pieces = list[tuple[datetime | None, int]]
+
+
+def _offset_minutes(zone: ZoneInfo, at: datetime) -> int:
+    offset = at.replace(tzinfo=timezone.utc).astimezone(zone).utcoffset()
+    return int(offset.total_seconds() // 60) if offset is not None else 0
+
+
+def offset_pieces(zone: ZoneInfo, lo: datetime, hi: datetime) -> Pieces:
+    """The zone's UTC offset over [lo, hi) (naive UTC) as (until, minutes) pieces, the last one open-ended.
+
+    Probed once a day, and where it changed, bisected to the minute (zones change their clocks at most twice a
+    year, on whole minutes)."""
+    pieces: Pieces = []
+    current, at = _offset_minutes(zone, lo), lo
+    while at < hi:
+        probe = min(at + timedelta(days=1), hi)
+        if _offset_minutes(zone, probe) == current:
+            at = probe
+            continue
+        same, changed = 0, int((probe - at).total_seconds() // 60)
+        while changed - same > 1:
+            middle = (same + changed) // 2
+            if _offset_minutes(zone, at + timedelta(minutes=middle)) == current:
+                same = middle
+            else:
+                changed = middle
+        at += timedelta(minutes=changed)
+        pieces.append((at, current))
+        current = _offset_minutes(zone, at)
+    pieces.append((None, current))
+    return pieces
+
+
+def _shifted_date(dialect: str, column: Any, minutes: int) -> ColumnElement:  # noqa: ANN401
+    if dialect == "sqlite":
+        return func.date(column, f"{minutes:+d} minutes")
+    if dialect in ("mysql", "mariadb"):
+        return func.date(func.timestampadd(text("MINUTE"), minutes, column))
+    return cast(column + timedelta(minutes=minutes), Date)
+
+
+def local_day(dialect: str, column: Any, pieces: Pieces) -> ColumnElement:  # noqa: ANN401
+    """The platform's date of a naive-UTC column, in SQL."""
+    last = _shifted_date(dialect, column, pieces[-1][1])
+    if len(pieces) == 1:
+        return last
+    return case(*[(column < until, _shifted_date(dialect, column, minutes)) for until, minutes in pieces[:-1]],
+                else_=last)
+
+
+def seconds_between(dialect: str, start: Any, end: Any) -> ColumnElement:  # noqa: ANN401
+    if dialect == "sqlite":
+        return (func.julianday(end) - func.julianday(start)) * 86400.0
+    if dialect in ("mysql", "mariadb"):
+        return func.timestampdiff(text("SECOND"), start, end)
+    return extract("epoch", end - start)
+
+
+def as_date(value: Any) -> date:  # noqa: ANN401
+    return value if isinstance(value, date) and not isinstance(value, datetime) else date.fromisoformat(str(value)[:10])
+
+
+class Passes:
+    """The statements of one report, on one session, over [lo, hi) in naive UTC."""
+
+    def __init__(self, session: Session, dialect: str, pieces: Pieces, lo: datetime, hi: datetime) -> None:
+        self.session, self.dialect, self.pieces, self.lo, self.hi = session, dialect, pieces, lo, hi
+        self.ticket_range = and_(tickets.c.created_at >= lo, tickets.c.created_at < hi)
+
+    def day_of(self, column: Any) -> ColumnElement:  # noqa: ANN401
+        return local_day(self.dialect, column, self.pieces).label("day")
+
+    def cases(self) -> dict[date, dict[str, int]]:
+        """Cases per day and outcome: conversations that started that day with a complaint, or that ended."""
+        c = conversations.c
+        inner = select(self.day_of(c.started_at), c.outcome.label("outcome")).where(
+            c.started_at >= self.lo, c.started_at < self.hi,
+            or_(c.complaint.isnot(None), c.outcome.in_(ENDED))).subquery()
+        out: dict[date, dict[str, int]] = defaultdict(dict)
+        for day, outcome, n in self.session.execute(
+                select(inner.c.day, inner.c.outcome, func.count()).group_by(inner.c.day, inner.c.outcome)):
+            out[as_date(day)][str(outcome)] = int(n)
+        return out
+
+    def tickets_by_day(self) -> list[tuple[date, int | None, int, int, int]]:
+        """(day, rating or None, tickets, resolved, rated with a comment), per day and rating."""
+        t = tickets.c
+        valid = t.rating.between(1, 5)
+        commented = and_(valid, t.rating_comment.isnot(None), t.rating_comment != "")
+        inner = select(self.day_of(t.created_at), case((valid, t.rating), else_=None).label("rating"),
+                       case((t.status == "resolved", 1), else_=0).label("resolved"),
+                       case((commented, 1), else_=0).label("commented")).where(self.ticket_range).subquery()
+        rows = self.session.execute(select(inner.c.day, inner.c.rating, func.count(), func.sum(inner.c.resolved),
+                                           func.sum(inner.c.commented)).group_by(inner.c.day, inner.c.rating))
+        return [(as_date(day), None if rating is None else int(rating), int(n), int(resolved or 0),
+                 int(commented or 0)) for day, rating, n, resolved, commented in rows]
+
+    def reasons_and_complaints(self) -> list[tuple[str, str, int]]:
+        t = tickets.c
+        rows = self.session.execute(select(t.handoff_reason, t.complaint, func.count()).where(self.ticket_range)
+                                    .group_by(t.handoff_reason, t.complaint))
+        return [(str(reason), str(complaint), int(n)) for reason, complaint, n in rows]
+
+    def medians(self, name: str, by_day: bool) -> dict[date | None, float]:
+        """The median of "first_reply" or "resolution" in seconds, per day, or (by_day=False, under None) over the
+        whole range.
+
+        The first reply is tickets.first_reply_at, or for a ticket without it (written before it was kept) its
+        first agent message; the resolution counts for resolved tickets only. One ranking per statement: MariaDB
+        (10.11) numbers the rows of a second window wrongly when one SELECT has two."""
+        t, m = tickets.c, messages.c
+        if name == "first_reply":
+            first_message = select(func.min(m.created_at)).where(m.ticket_no == t.ticket_no, m.role == "agent")
+            value = seconds_between(self.dialect, t.created_at, func.coalesce(t.first_reply_at,
+                                                                               first_message.scalar_subquery()))
+            where = self.ticket_range
+        else:
+            value = seconds_between(self.dialect, t.created_at, t.resolved_at)
+            where = and_(self.ticket_range, t.status == "resolved", t.resolved_at.isnot(None))
+        day = self.day_of(t.created_at) if by_day else literal_column("0").label("day")
+        inner = select(day, value.label("value")).where(where).subquery()
+        window = {"partition_by": inner.c.day} if by_day else {}
+        ranked = select(inner.c.day, inner.c.value,
+                        func.row_number().over(order_by=inner.c.value, **window).label("rank"),
+                        func.count().over(**window).label("n")).where(inner.c.value.isnot(None)).subquery()
+        r = ranked.c
+        middles: dict[date | None, list[float]] = defaultdict(list)
+        for day_value, seconds in self.session.execute(
+                select(r.day, r.value).where(r.rank * 2 >= r.n, r.rank * 2 <= r.n + 2)):
+            middles[as_date(day_value) if by_day else None].append(float(seconds))
+        return {key: sum(values) / len(values) for key, values in middles.items()}
