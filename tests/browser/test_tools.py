@@ -14,6 +14,7 @@ from contextlib import contextmanager
 import requests
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from tests.browser.a11y import audit, blocking
 from tests.browser.conftest import DESKTOP, Site
 from tests.browser.helpers import (
     bot_messages,
@@ -165,7 +166,7 @@ def test_transfer_to_a_colleague(stack: Site, context: BrowserContext, browser: 
             open_ticket(li, ticket_no)
             expect(li.locator(".t-meta")).to_contain_text("您正在处理")
             li.locator("#reply-text").fill("您好，我是小李，接着帮您处理")
-            li.get_by_role("button", name="发送").click()
+            li.get_by_role("button", name="发送", exact=True).click()
             expect(customer.locator(".tkf-from-agent .tkf-bubble").filter(has_text="我是小李")).to_be_visible(
                 timeout=5_000)
         assert stack.app.handoffs.get_ticket(ticket_no).details["assigned_agent"] == "xiaoli"
@@ -230,22 +231,22 @@ def test_canned_replies_managed_and_picked(web_only: Site, browser: Browser) -> 
         manage.get_by_label("标题（64 字以内）").fill(title)
         manage.get_by_label("快捷键（小写字母和数字）").fill("等等")
         manage.get_by_label("内容（2000 字以内）").fill("正在为您核实 {订单号}，金额 {金额}")
-        manage.get_by_role("button", name="保存").click()
+        manage.get_by_role("button", name="保存", exact=True).click()
         expect(manage.get_by_role("alert")).to_have_text("快捷键只能用小写英文字母和数字，例如 dd 或 tk1")
         manage.get_by_label("快捷键（小写字母和数字）").fill(shortcut.upper())  # a sloppy agent: stored lower case
-        manage.get_by_role("button", name="保存").click()
+        manage.get_by_role("button", name="保存", exact=True).click()
         row = manage.locator(".manage-row").filter(has_text=title)
         expect(row).to_contain_text(f"/{shortcut}")
         # a colleague's shortcut cannot be taken twice
         manage.get_by_label("标题（64 字以内）").fill("重复的")
         manage.get_by_label("快捷键（小写字母和数字）").fill(shortcut)
         manage.get_by_label("内容（2000 字以内）").fill("内容")
-        manage.get_by_role("button", name="保存").click()
+        manage.get_by_role("button", name="保存", exact=True).click()
         expect(manage.get_by_role("alert")).to_have_text("这个快捷键已经被别的快捷回复用了，请换一个")
         row.get_by_role("button", name=f"编辑「{title}」").click()
         expect(manage.get_by_label("标题（64 字以内）")).to_have_value(title)
         manage.get_by_label("内容（2000 字以内）").fill("正在为您核实订单 {订单号}（{金额}）")
-        manage.get_by_role("button", name="保存").click()
+        manage.get_by_role("button", name="保存", exact=True).click()
         expect(row).to_contain_text("（{金额}）")
         page.keyboard.press("Escape")
         expect(manage).to_be_hidden()
@@ -348,7 +349,7 @@ def test_reload_keeps_the_ticket_and_the_drafts(web_only: Site, browser: Browser
         assert log.evaluate("l => l.scrollHeight - l.scrollTop - l.clientHeight") < 40
 
         # sent (Rasa is down: saved, delivered later): the draft goes with it
-        page.get_by_role("button", name="发送").click()
+        page.get_by_role("button", name="发送", exact=True).click()
         expect(page.locator("#t-live .role-agent .line-text")).to_have_text("草稿：正在为您核实")
         expect(page.locator("#reply-text")).to_have_value("")
         page.reload()
@@ -405,7 +406,7 @@ def english_in(page: Page) -> list[str]:
     return re.findall(r"[A-Za-z]{3,}", ALLOWED.sub(" ", page.evaluate(COLLECT_TEXT)))
 
 
-def test_no_english_reaches_the_agent(web_only: Site, browser: Browser) -> None:
+def test_tools_speak_chinese_and_pass_axe(web_only: Site, browser: Browser) -> None:
     ticket_no = make_ticket(web_only.app, unique("words-"), "一直在充值", order_no=ORDER).ticket_no
     web_only.app.casework.add_note(ticket_no, "xiaoli", "供应商今天有延迟")
     with agent_page(browser, web_only) as page, agent_page(browser, web_only, "xiaoli") as li:
@@ -413,18 +414,22 @@ def test_no_english_reaches_the_agent(web_only: Site, browser: Browser) -> None:
         page.get_by_role("button", name="接手", exact=True).click()
         expect(page.locator("#reply-text")).to_be_visible()
         seen = english_in(page)
+        violations = blocking(audit(page, "#ticket-tools, #t-live"))  # the tools bar and the notes
         for name, dialog in [("快捷回复", "快捷回复"), ("内部备注", "内部备注"), ("转给同事", "转给同事"),
                              ("放回队列", "放回队列"), ("提醒设置", "提醒设置"), ("快捷键", "快捷键")]:
             page.get_by_role("button", name=name, exact=True).click()
             expect(page.get_by_role("dialog", name=dialog)).to_be_visible()
             page.wait_for_timeout(300)  # lists that load (colleagues, replies) are in
             seen += english_in(page)
+            violations += blocking(audit(page, "dialog"))
             page.keyboard.press("Escape")
             expect(page.locator("dialog")).to_have_count(0)
         page.get_by_role("button", name="快捷回复").click()
         page.get_by_role("button", name="管理快捷回复").click()
         expect(page.get_by_role("dialog", name="管理快捷回复")).to_be_visible()
+        page.wait_for_timeout(300)
         seen += english_in(page)
+        violations += blocking(audit(page, "dialog"))
         page.keyboard.press("Escape")
 
         # a colleague who tries to take the ticket a moment late is told so in Chinese
@@ -436,3 +441,4 @@ def test_no_english_reaches_the_agent(web_only: Site, browser: Browser) -> None:
         assert refused == "这个工单已经由小王接手了"
         seen += english_in(li)
     assert seen == [], f"English in the console: {sorted(set(seen))}"
+    assert violations == [], "\n".join(str(v) for v in violations)
