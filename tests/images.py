@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 
-from PIL import Image, ImageDraw, PngImagePlugin
+from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
 
 SECRET_CAMERA = "SecretCam-3000"
 SECRET_COMMENT = "customer-home-address-comment"
@@ -79,3 +79,54 @@ def png_then_html() -> bytes:
 def big(size_bytes: int = 20 * 1024 * 1024) -> bytes:
     """A 20 MB 'image': the signature, then noise."""
     return PNG_SIGNATURE + bytes(size_bytes - len(PNG_SIGNATURE))
+
+
+def _font(size: int) -> ImageFont.ImageFont:
+    for path in ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+                 "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"):
+        try:
+            return ImageFont.truetype(path, size)
+        except OSError:
+            continue
+    return ImageFont.load_default()
+
+
+def receipt(title: str, headline: str, amount: str, rows: list[tuple[str, str]], kind: str = "PNG",
+            bar: tuple[int, int, int] = (22, 119, 255)) -> bytes:
+    """A phone's record screen (390×700), with the phone's GPS position in its EXIF."""
+    image = Image.new("RGB", (390, 700), (245, 246, 248))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, 390, 64), fill=bar)
+    draw.text((20, 18), title, fill=(255, 255, 255), font=_font(22))
+    draw.ellipse((165, 100, 225, 160), fill=(82, 196, 26))
+    draw.text((195, 184), headline, fill=(31, 35, 41), font=_font(22), anchor="mm")
+    draw.text((195, 238), amount, fill=(31, 35, 41), font=_font(40), anchor="mm")
+    for i, (name, value) in enumerate(rows):
+        y = 300 + i * 52
+        draw.text((20, y), name, fill=(138, 144, 153), font=_font(16))
+        draw.text((140, y), value, fill=(31, 35, 41), font=_font(16))
+        draw.line((20, y + 38, 370, y + 38), fill=(230, 232, 235))
+    out = io.BytesIO()
+    image.save(out, kind, exif=_exif())
+    return out.getvalue()
+
+
+def payment_screenshot(kind: str = "PNG") -> bytes:
+    """What customers really send: the payment app's receipt of the stuck order."""
+    return receipt("账单详情", "支付成功", "-100.00", [
+        ("商品说明", "中国移动话费充值 100元"), ("收款方", "某某卡盟"), ("支付时间", "2026-11-27 20:41:07"),
+        ("付款方式", "余额宝"), ("商户订单号", "KM20261127004215"), ("交易号", "2026112722001488")], kind)
+
+
+def bank_screenshot() -> bytes:
+    """The bank's record of the same debit, as a JPEG photo."""
+    return receipt("交易明细", "支出", "-100.00", [
+        ("交易类型", "快捷支付"), ("对方户名", "某某卡盟"), ("交易时间", "2026-11-27 20:41"),
+        ("账户", "尾号 3821"), ("状态", "交易成功")], "JPEG", bar=(196, 30, 58))
+
+
+def topup_record() -> bytes:
+    """What an agent sends back: the supplier's record that the top-up went through."""
+    return receipt("充值记录", "充值成功", "100 元", [
+        ("充值号码", "138****3821"), ("运营商", "中国移动"), ("到账时间", "2026-11-27 21:15"),
+        ("订单号", "KM20261127004215")], bar=(11, 122, 95))

@@ -118,8 +118,8 @@
   // A payment screenshot: the picture button opens the file chooser; the server checks what the file really is.
   var attachBtn = el("button", "tkf-attach");
   attachBtn.type = "button";
-  attachBtn.setAttribute("aria-label", "发送图片");
-  attachBtn.title = "发送图片（截图）";
+  attachBtn.setAttribute("aria-label", "发图片"); // not "发送…": the send button is found by its name 发送
+  attachBtn.title = "发图片（支付截图等）";
   attachBtn.appendChild(pictureIcon());
   var fileInput = el("input", "tkf-file");
   fileInput.type = "file";
