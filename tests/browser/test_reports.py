@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from ops.bench.reports import seed
+from tests.browser.a11y import audit, blocking
 from tests.browser.conftest import Site
 from tests.browser.helpers import sign_in
 from topup.labels import LABELS
@@ -204,6 +205,8 @@ def test_the_tables_say_what_the_database_says(web_only: Site, seeded: Engine, c
         chart = page.locator(f"#chart-{name}")
         expect(chart).to_have_attribute("role", "img")
         assert len(chart.get_attribute("aria-label") or "") > 10 and chart.locator("canvas").count() == 1
+    serious = blocking(audit(page))  # axe-core, WCAG 2.1 AA, with every chart and table filled
+    assert not serious, "\n".join(str(v) for v in serious)
     page.locator("#chart-outcomes canvas").hover(position={"x": 300, "y": 270})  # the tooltip, drawn on the canvas
     page.wait_for_timeout(300)
     page.screenshot(path=str(screenshots / "console-reports.png"), full_page=True)
