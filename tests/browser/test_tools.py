@@ -10,6 +10,7 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import requests
 from playwright.sync_api import Browser, BrowserContext, Page, expect
@@ -87,7 +88,7 @@ def done(site: Site, *ticket_nos: str) -> None:
 # ---- with the whole assistant: what the customer sees ----------------------------------------------------------
 
 def test_canned_reply_by_shortcut_and_a_note_the_customer_never_sees(stack: Site, context: BrowserContext,
-                                                                     browser: Browser) -> None:
+                                                                     browser: Browser, screenshots: Path) -> None:
     shortcut = unique("hi")
     reply = stack.app.canned.create("开场白", "您好，我是客服{客服}，正在为您核实订单 {订单号}。", shortcut, "xiaoli")
     customer, ticket_no, sid = customer_with_ticket(stack, context)
@@ -110,6 +111,11 @@ def test_canned_reply_by_shortcut_and_a_note_the_customer_never_sees(stack: Site
             yellow = note.locator(".line-text").evaluate("n => getComputedStyle(n).backgroundColor")
             assert yellow == "rgb(255, 244, 194)"
             expect(colleague.locator("#t-live .role-note .line-text")).to_have_text(NOTE, timeout=5_000)
+            agent.keyboard.press("Control+/")  # the picker, over the case with its yellow note
+            expect(agent.get_by_role("dialog", name="快捷回复").locator(".canned-item").first).to_be_visible()
+            agent.screenshot(path=str(screenshots / "console-tools.png"))
+            agent.keyboard.press("Escape")
+            expect(agent.locator("dialog")).to_have_count(0)
 
             # The canned reply by its shortcut, placeholders filled from the case, then sent.
             box = agent.locator("#reply-text")
