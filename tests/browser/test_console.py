@@ -75,7 +75,7 @@ def test_customer_text_is_never_html(web_only: Site, context: BrowserContext) ->
     assert page.get_by_text(XSS, exact=True).count() >= 2
 
     # A live message from the customer (written by the Rasa side during a takeover) arrives over SSE.
-    page.get_by_role("button", name="接手").click()
+    page.get_by_role("button", name="接手", exact=True).click()
     expect(page.locator("#ticket-notice")).to_contain_text("没能通知到客户")  # Rasa is down: 502, claim stands
     assert web_only.app.handoffs.get_ticket(result.ticket_no).details["assigned_agent"] == "xiaowang"
     live = XSS.replace("__xss=1", "__xss=2")

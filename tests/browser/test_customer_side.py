@@ -76,7 +76,7 @@ def test_nothing_lost_clear_takeover_and_the_outcome(stack: Site, context: Brows
 
         # The agent takes over: the header names them.
         expect(customer.locator(".tkf-title")).to_have_text("充值客服")
-        agent.get_by_role("button", name="接手").click()
+        agent.get_by_role("button", name="接手", exact=True).click()
         expect(customer.locator(".tkf-title")).to_have_text("客服小王", timeout=8_000)
         expect(customer.locator(".tkf-subtitle")).to_contain_text("人工客服")
 
@@ -117,7 +117,7 @@ def test_nothing_lost_clear_takeover_and_the_outcome(stack: Site, context: Brows
         # The agent resolves: the customer reads the outcome in the agent's words before the rating question.
         before = bot_messages(customer).count()
         agent.locator("#resolve-text").fill(RESOLUTION)
-        agent.get_by_role("button", name="解决").click()
+        agent.get_by_role("button", name="解决", exact=True).click()
         text = wait_for_bot(customer, before, timeout_ms=8_000)
         assert RESOLUTION in text and "打个分" in text, text
         assert text.index(RESOLUTION) < text.index("打个分")

@@ -66,7 +66,7 @@ def test_customer_to_agent_and_back(stack: Site, context: BrowserContext, browse
         # The agent takes over: the customer hears that a person joined.
         before = bot_messages(customer).count()
         with agent.expect_response(lambda r: r.url.endswith("/claim")) as claimed:
-            agent.get_by_role("button", name="接手").click()
+            agent.get_by_role("button", name="接手", exact=True).click()
         assert claimed.value.status == 200, f"claim: {claimed.value.status} {claimed.value.text()}"  # Rasa ran it
         expect(queue_row(agent, ticket_no).locator(".row-status")).to_contain_text("处理中")
         joined = wait_for_bot(customer, before, timeout_ms=5_000)
@@ -95,7 +95,7 @@ def test_customer_to_agent_and_back(stack: Site, context: BrowserContext, browse
         before = bot_messages(customer).count()
         agent.locator("#resolve-text").fill("已联系运营商补充值，话费已到账")
         with agent.expect_response(lambda r: r.url.endswith("/resolve")) as resolved:
-            agent.get_by_role("button", name="解决").click()
+            agent.get_by_role("button", name="解决", exact=True).click()
         assert resolved.value.status == 200, f"resolve: {resolved.value.status} {resolved.value.text()}"
         expect(agent.locator(".resolved-note")).to_contain_text("已联系运营商补充值")
         wait_for_bot(customer, before, timeout_ms=5_000)

@@ -187,22 +187,6 @@
   function timeText(t) {
     return t.status === "resolved" ? "解决于 " + fmtTime(t.resolved_at || t.updated_at) : waited(t.created_at);
   }
-  // The row's name for screen readers. It avoids the words on the case view's buttons (接手, 解决, 发送...), so
-  // "the button named 接手" stays one button however many rows are listed.
-  var SPOKEN_STATUS = { open: "未分配", in_progress: "处理中", resolved: "已完成" };
-  function accessibleName(t) {
-    var parts = ["工单 " + t.ticket_no, label(L.priority, t.priority), label(L.complaint, t.complaint),
-      t.order_no ? "订单 " + t.order_no : "未提供订单号"];
-    if (t.phone_tail) parts.push("手机尾号 " + t.phone_tail);
-    if (t.amount_cents !== null && t.amount_cents !== undefined) parts.push(yuan(t.amount_cents));
-    parts.push(t.status === "resolved" ? "完成于 " + fmtTime(t.resolved_at || t.updated_at) : waited(t.created_at));
-    parts.push((SPOKEN_STATUS[t.status] || label(L.ticketStatus, t.status)) +
-      (t.assigned_agent ? " · " + (t.assigned_agent_name || t.assigned_agent) : ""));
-    if (t.awaiting_reply && t.status !== "resolved") parts.push("客户在等答复");
-    if (st.unread[t.ticket_no]) parts.push("有新消息");
-    return parts.join("，");
-  }
-
   // The case summary without what the row already shows (its priority and complaint), then the customer's words.
   function detail(t) {
     var lead = label(L.priority, t.priority) + " · " + label(L.complaint, t.complaint) + " · ";
@@ -239,7 +223,7 @@
     mid.appendChild(summary);
     mid.appendChild(el("span", "row-status status-" + t.status, statusText(t)));
     button.appendChild(mid);
-    button.setAttribute("aria-label", accessibleName(t));
+    // The row's visible text is its accessible name (WCAG 2.5.3: a spoken name must contain what is seen).
     button.setAttribute("aria-describedby", summary.id);
     button.addEventListener("click", function () { app().openTicket(t.ticket_no, false); });
     return button;
@@ -262,7 +246,6 @@
       var t = rows[button.getAttribute("data-ticket")];
       if (!t || t.status === "resolved") return;
       button.querySelector(".row-wait").textContent = waited(t.created_at);
-      button.setAttribute("aria-label", accessibleName(t));
     });
   }, 15000);
 
@@ -384,7 +367,6 @@
     var t = button && st.data && st.data.tickets.filter(function (r) { return r.ticket_no === ticketNo; })[0];
     if (!t || button.querySelector(".row-unread")) return;
     button.querySelector(".row-top").appendChild(el("span", "row-unread", "新消息"));
-    button.setAttribute("aria-label", accessibleName(t));
   }
 
   function selected(ticketNo, ticket) {

@@ -235,6 +235,7 @@
       var compose = el("div", "compose");
       var text = el("textarea", "reply-text");
       text.id = "reply-text";
+      text.setAttribute("aria-label", "回复客户");
       text.maxLength = 2000;
       text.rows = 3;
       text.placeholder = "回复客户…（Enter 发送，Shift+Enter 换行）";
@@ -263,6 +264,7 @@
       var resolve = el("div", "resolve");
       var input = el("input", "resolve-text");
       input.id = "resolve-text";
+      input.setAttribute("aria-label", "处理结果（客户会看到）");
       input.maxLength = 2000;
       input.placeholder = "处理结果（客户会看到），例如：已联系供应商补充值，话费已到账";
       var done = el("button", "secondary", "解决");

@@ -85,6 +85,12 @@
     show($("ticket-view"), false);
     show($("ticket-placeholder"), true);
     connectEvents();
+    // The focus lands on the queue (not dropped on the page's body): Tab goes on to its tabs and search.
+    var heading = $("queue-title");
+    if (heading) {
+      heading.tabIndex = -1;
+      heading.focus();
+    }
     window.dispatchEvent(new CustomEvent("topup:signed-in", { detail: me })); // tools: reopen the last ticket
   }
 
@@ -166,6 +172,11 @@
       show($("ticket-placeholder"), false);
       show($("ticket-view"), true);
       window.TicketView.settle(); // visible now: the transcript can scroll to its newest message
+      var title = !refresh && document.querySelector("#ticket-view h2");
+      if (title) { // opened by the agent: the keyboard goes on from the case, not from the queue row
+        title.tabIndex = -1;
+        title.focus({ preventScroll: true });
+      }
       window.dispatchEvent(new CustomEvent("topup:ticket-opened", { detail: { data: data, refresh: !!refresh } }));
       watchRating(data.ticket);
     }, function (err) {
