@@ -39,10 +39,12 @@ def unique(prefix: str) -> str:
 
 
 @contextmanager
-def agent_page(browser: Browser, site: Site, username: str = "xiaowang") -> Iterator[Page]:
+def agent_page(browser: Browser, site: Site, username: str = "xiaowang", init_script: str = "") -> Iterator[Page]:
     """An agent's own browser profile (cookies, localStorage), signed in."""
     ctx = browser.new_context(viewport=DESKTOP, locale="zh-CN", timezone_id="Asia/Shanghai")
     ctx.set_default_timeout(10_000)
+    if init_script:
+        ctx.add_init_script(init_script)
     try:
         page = ctx.new_page()
         sign_in(page, site.url, username)
@@ -368,9 +370,35 @@ def test_reload_keeps_the_ticket_and_the_drafts(web_only: Site, browser: Browser
         expect(page.locator("#ticket-view h2")).to_have_text(f"工单 {ticket_no}")
 
 
+# What the browser would show or play, recorded: a desktop notification (the permission granted when asked), each
+# oscillator of the tone, and an agent whose console is in a window behind another.
+ALERT_RECORDER = """
+window.__notified = [];
+window.__tones = 0;
+function FakeNotification(title, options) { window.__notified.push(title + ' | ' + (options && options.body)); }
+FakeNotification.prototype.close = function () {};
+FakeNotification.permission = 'default';
+FakeNotification.requestPermission = function () {
+  FakeNotification.permission = 'granted';
+  return Promise.resolve('granted');
+};
+window.Notification = FakeNotification;
+const oscillator = AudioContext.prototype.createOscillator;
+AudioContext.prototype.createOscillator = function () { window.__tones += 1; return oscillator.call(this); };
+document.hasFocus = function () { return false; };
+"""
+
+
 def test_a_new_ticket_alerts_in_the_tab_title(web_only: Site, browser: Browser) -> None:
-    with agent_page(browser, web_only) as page:
+    with agent_page(browser, web_only, init_script=ALERT_RECORDER) as page:
         expect(page.locator("#queue-tab-open")).to_be_visible()
+        page.get_by_role("button", name="提醒设置").click()
+        settings = page.get_by_role("dialog", name="提醒设置")
+        expect(settings.get_by_label(re.compile("声音提醒"))).to_be_checked()  # on unless switched off
+        settings.get_by_label(re.compile("桌面通知")).check()  # asks the browser, which says yes
+        expect(settings.get_by_label(re.compile("桌面通知"))).to_be_checked()
+        page.keyboard.press("Escape")
+        expect(settings).to_have_count(0)
         page.wait_for_function("document.title.indexOf('客服工作台') >= 0 && window.ConsoleTools")
         page.wait_for_timeout(1000)  # the first snapshots after sign-in are the baseline, never an alert
         assert page.evaluate("ConsoleTools.alertsFired()") == 0
@@ -381,6 +409,9 @@ def test_a_new_ticket_alerts_in_the_tab_title(web_only: Site, browser: Browser) 
         make_ticket(web_only.app, unique("alert-"), "新来的")
         expect(page).to_have_title(re.compile(rf"^\({before + 1}\) 客服工作台"), timeout=5_000)
         page.wait_for_function("ConsoleTools.alertsFired() === 1")
+        notified = page.evaluate("window.__notified")
+        assert len(notified) == 1 and notified[0].startswith("新工单 TK") and "等待接手" in notified[0], notified
+        assert page.evaluate("window.__tones") == 2  # the two notes of the tone
 
         # switched off in the settings: the title is plain, and it stays off after a reload
         page.get_by_role("button", name="提醒设置").click()
