@@ -34,9 +34,8 @@ def audit(page: Page, include: str | None = None) -> list[Violation]:
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.evaluate(AXE.read_text(encoding="utf-8"))
     context = json.dumps(include) if include else "document"
-    result = page.evaluate(
-        f"() => axe.run({context}, {{runOnly: {{type: 'tag', values: {json.dumps(TAGS)}}}, resultTypes: ['violations']}})"
-    )
+    options = json.dumps({"runOnly": {"type": "tag", "values": TAGS}, "resultTypes": ["violations"]})
+    result = page.evaluate(f"() => axe.run({context}, {options})")
     return [Violation(v["id"], v.get("impact") or "minor", v["help"],
                       tuple(" ".join(n["target"]) if isinstance(n["target"], list) else str(n["target"])
                             for n in v["nodes"])) for v in result["violations"]]

@@ -98,8 +98,8 @@ def test_console_queue_case_and_reports(web_only: Site, context: BrowserContext)
     assert_clean(page, "case view (taken over)")
     # Every control in the case view has a name a screen reader can read.
     unnamed = page.evaluate("""() => [...document.querySelectorAll(
-        '#ticket-view button, #ticket-view input, #ticket-view textarea, #ticket-view select')].filter(e => !e.hidden && e.offsetParent !== null && !(e.labels && e.labels.length)
-        && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby') && !(e.textContent || '').trim()
+        '#ticket-view button, #ticket-view input, #ticket-view textarea, #ticket-view select')].filter(e => !e.hidden && e.offsetParent !== null
+        && !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby') && !(e.textContent || '').trim()
         ).map(e => e.outerHTML.slice(0, 120))""")
     assert unnamed == [], unnamed
     page.goto(f"{web_only.url}/console/reports")

@@ -173,7 +173,8 @@ def test_claiming_from_the_queue_takes_the_list_to_my_tickets(web_only: Site, co
     sign_in(page, web_only.url)
     search_queue(page, day.prefix)
     open_ticket(page, day.normal[0])
-    page.get_by_role("button", name="接手", exact=True).click()  # Rasa is down: the claim stands (502), the notice says so
+    # Rasa is down: the claim stands (502), the notice says so
+    page.get_by_role("button", name="接手", exact=True).click()
     expect(page.get_by_role("tab", name=re.compile("我的"))).to_have_attribute("aria-selected", "true")
     expect(queue_row(page, day.normal[0]).locator(".row-status")).to_have_text("处理中 · 小王")
     expect(queue_row(page, day.normal[0])).to_have_attribute("aria-current", "true")
