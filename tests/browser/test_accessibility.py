@@ -98,9 +98,11 @@ def test_console_queue_case_and_reports(web_only: Site, context: BrowserContext)
     assert_clean(page, "case view (taken over)")
     # Every control in the case view has a name a screen reader can read.
     unnamed = page.evaluate("""() => [...document.querySelectorAll(
-        '#ticket-view button, #ticket-view input, #ticket-view textarea, #ticket-view select')].filter(e => !e.hidden && e.offsetParent !== null
-        && !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby') && !(e.textContent || '').trim()
-        ).map(e => e.outerHTML.slice(0, 120))""")
+        '#ticket-view button, #ticket-view input, #ticket-view textarea, #ticket-view select')]
+        .filter(e => !e.hidden && e.offsetParent !== null)
+        .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')
+                     && !e.getAttribute('aria-labelledby') && !(e.textContent || '').trim())
+        .map(e => e.outerHTML.slice(0, 120))""")
     assert unnamed == [], unnamed
     page.goto(f"{web_only.url}/console/reports")
     expect(page.get_by_role("button", name="查询")).to_be_visible()
