@@ -40,7 +40,7 @@ from topup.summary import case_summary
 __all__ = ["BadQuery", "QueueItem", "QueuePage", "QueuePulse", "QueueQuery", "QueueService", "TicketMark"]
 
 OPEN, IN_PROGRESS, RESOLVED = TicketStatus.OPEN.value, TicketStatus.IN_PROGRESS.value, TicketStatus.RESOLVED.value
-_TAIL = re.compile(r"\d{4}")
+_TAIL = re.compile(r"[0-9]{4}")  # ASCII digits only: NFKC has folded the full-width ones
 
 # What a row needs: everything but the transcript (the heaviest column, only the case view reads it).
 _COLUMNS = (TicketRow.id, TicketRow.ticket_no, TicketRow.conversation_id, TicketRow.order_no, TicketRow.verified,
@@ -93,7 +93,7 @@ def _tab(tab: str, agent: str) -> ColumnElement:
 
 
 def _resolved_time() -> ColumnElement:
-    return func.coalesce(TicketRow.resolved_at, TicketRow.updated_at)
+    return TicketRow.resolved_at  # always set on a resolved ticket (resolve, close_by_customer)
 
 
 class QueueService:
@@ -130,10 +130,11 @@ class QueueService:
             else:  # high priority first, then the longest waiting
                 order = (case((TicketRow.priority == Priority.HIGH.value, 0), else_=1), TicketRow.created_at,
                          TicketRow.id)
-            rows = session.execute(
-                select(*_COLUMNS).where(*conditions).order_by(*order)
-                .limit(self.page_size).offset((page - 1) * self.page_size)
-            ).all()
+            # The page's ids first, sorted on narrow data (on 待接手 the status index covers it), then its rows.
+            ids = session.execute(select(TicketRow.id).where(*conditions).order_by(*order)
+                                  .limit(self.page_size).offset((page - 1) * self.page_size)).scalars().all()
+            found = {r.id: r for r in session.execute(select(*_COLUMNS).where(TicketRow.id.in_(ids))).all()}
+            rows = [found[i] for i in ids if i in found]
             waiting = _awaiting_reply(session, [r.ticket_no for r in rows if r.status != RESOLVED])
             mark = self._mark(session, current) if current else None
         items = [_item(r, r.ticket_no in waiting) for r in rows]
