@@ -95,8 +95,9 @@ def test_a_busy_day(web_only: Site, context: BrowserContext, day: Day, screensho
     expect(first.locator(".row-order")).to_have_text(day.order_of(day.high[0]))
     expect(first.locator(".row-phone")).to_have_text("尾号 3040")
     expect(first).to_contain_text("等待 40 分钟")
-    # Rows are buttons named for what tells them apart.
-    expect(page.get_by_role("button", name=re.compile(f"工单 {day.normal[0]}.*手机尾号 5095"))).to_be_visible()
+    # Rows are buttons, named by what they show.
+    named = re.compile(f"^{day.normal[0]} 普通 .*尾号 5095 200 元 充值卡住")
+    expect(page.get_by_role("button", name=named)).to_be_visible()
     page.screenshot(path=str(screenshots / "console-queue-busy.png"))
 
     # One order number, typed as a customer pastes it: lower case with spaces.

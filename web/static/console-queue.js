@@ -218,13 +218,12 @@
     var mid = el("span", "row-mid");
     mid.appendChild(el("span", "row-complaint", label(L.complaint, t.complaint)));
     var summary = el("span", "row-summary", detail(t));
-    summary.id = "queue-summary-" + t.ticket_no;
     summary.title = summary.textContent;
     mid.appendChild(summary);
     mid.appendChild(el("span", "row-status status-" + t.status, statusText(t)));
     button.appendChild(mid);
-    // The row's visible text is its accessible name (WCAG 2.5.3: a spoken name must contain what is seen).
-    button.setAttribute("aria-describedby", summary.id);
+    // The row's visible text is its accessible name (WCAG 2.5.3: a spoken name must contain what is seen); the
+    // summary is part of it, so it is not a description too (it would be read twice).
     button.addEventListener("click", function () { app().openTicket(t.ticket_no, false); });
     return button;
   }
