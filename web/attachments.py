@@ -44,8 +44,7 @@ IMAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "private, max-age=86400",
     "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; sandbox",
-    "Cross-Origin-Resource-Policy": "same-site",
-}
+}  # no Cross-Origin-Resource-Policy: a shop may embed the widget on its own domain, and its <img> must load
 
 # Why an image was not kept: the HTTP status and the sentence (domain.yml) the sender reads.
 REFUSALS = {
