@@ -29,7 +29,7 @@ from tests.browser.helpers import (
 )
 from topup.settings import ROOT
 
-ORDER = "KM20261127004215"
+ORDER = "KM20261128000107"  # demo Q币 50 元: no other browser test opens a case on it
 NOTE = "内部：客户可能把号码填错了，先别退款"
 _serial = itertools.count(1)
 
@@ -269,7 +269,7 @@ def test_canned_replies_managed_and_picked(web_only: Site, browser: Browser) -> 
         picker.get_by_label("搜索快捷回复").fill(shortcut)
         picker.locator(".canned-item").filter(has_text=title).click()
         expect(picker).to_be_hidden()
-        expect(box).to_have_value(f"您好！正在为您核实订单 {ORDER}（100 元）再见")
+        expect(box).to_have_value(f"您好！正在为您核实订单 {ORDER}（50 元）再见")
         expect(box).to_be_focused()
 
         # Deleting asks once more, then it is gone for everyone.
@@ -282,6 +282,7 @@ def test_canned_replies_managed_and_picked(web_only: Site, browser: Browser) -> 
         delete.click()
         expect(manage.locator(".manage-row").filter(has_text=title)).to_have_count(0)
     assert shortcut not in [r.shortcut for r in web_only.app.canned.list()]
+    done(web_only, ticket_no)  # the next case on this order is a new one
 
 
 def test_shortcut_list_and_keys(web_only: Site, browser: Browser) -> None:
@@ -444,7 +445,7 @@ def english_in(page: Page) -> list[str]:
 
 
 def test_tools_speak_chinese_and_pass_axe(web_only: Site, browser: Browser) -> None:
-    ticket_no = make_ticket(web_only.app, unique("words-"), "一直在充值", order_no=ORDER).ticket_no
+    ticket_no = make_ticket(web_only.app, unique("words-"), "一直在充值").ticket_no
     web_only.app.casework.add_note(ticket_no, "xiaoli", "供应商今天有延迟")
     with agent_page(browser, web_only) as page, agent_page(browser, web_only, "xiaoli") as li:
         open_ticket(page, ticket_no)
