@@ -10,12 +10,14 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient, TestServer, make_mocked_request
 
 from tests.appkit import make_app
 from topup.app import App
 from topup.model import Complaint
+from topup.services.console import TicketConflict
 from topup.services.handoff import HandoffRequest
+from web.api import _conflict_message
 from web.app import create_app
 from web.context import TOPUP
 
@@ -190,3 +192,15 @@ async def test_losing_a_claim_race_is_chinese(console: Console) -> None:
     await console.agents["xiaowang"].post(f"/api/tickets/{ticket_no}/claim")
     lost = await console.agents["xiaoli"].post(f"/api/tickets/{ticket_no}/claim")
     assert (lost.status, (await lost.json())["error"]) == (409, "这个工单已经由小王接手了")
+
+
+@pytest.mark.parametrize(("reason", "said"), [
+    ("claimed by someone else", "这个工单刚刚被其他同事接手了"),  # lost the compare-and-set a moment ago
+    ("claimed by xiaowang", "这个工单已经由小王接手了"),
+    ("claimed by removed-account", "这个工单刚刚被其他同事接手了"),
+    ("changed meanwhile", "工单刚刚被转交或放回队列了，请看一下最新状态"),
+    ("some reason nobody mapped yet", "工单状态刚刚变了，请刷新后再试"),
+])
+def test_every_conflict_is_worded_in_chinese(console: Console, reason: str, said: str) -> None:
+    request = make_mocked_request("POST", "/api/tickets/TK1/claim", app=console.agents["xiaowang"].server.app)
+    assert _conflict_message(request, TicketConflict(reason)) == said
