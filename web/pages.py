@@ -8,6 +8,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from topup.dialogue.responses import render
 from topup.labels import LABELS
 from topup.settings import Settings
 from web.context import topup
@@ -30,7 +31,12 @@ def widget_source(settings: Settings) -> str:
     """The widget with its settings filled in: TOPUP_RASA_PUBLIC_URL, or (when it is empty) the widget's own
     host on TOPUP_RASA_PORT."""
     source = (STATIC / "widget.js").read_text(encoding="utf-8")
-    config = {"rasaUrl": settings.rasa_public_url or None, "rasaPort": settings.rasa_port}
+    megabytes = settings.attachment_max_bytes / (1024 * 1024)
+    config = {"rasaUrl": settings.rasa_public_url or None, "rasaPort": settings.rasa_port,
+              # an image over the limit is refused before it is sent, in the server's own words (domain.yml)
+              "attachmentMaxBytes": settings.attachment_max_bytes,
+              "attachmentTooBig": render("utter_attachment_too_big",
+                                         {"max_mb": f"{megabytes:.0f}" if megabytes >= 1 else f"{megabytes:.1f}"})}
     return source.replace("/*__TOPUP_CONFIG__*/null", json.dumps(config), 1)
 
 

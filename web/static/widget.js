@@ -269,6 +269,10 @@
   }
   function sendImage(file) {
     if (!file) return;
+    if (CONFIG.attachmentMaxBytes && file.size > CONFIG.attachmentMaxBytes) {
+      add({ from: "note", text: CONFIG.attachmentTooBig || "图片太大了，请压缩后再发。" }); // not sent at all
+      return;
+    }
     if (!sessionId || !window.fetch || !window.FormData) {
       add({ from: "note", text: "还没连上客服，连上后再发图片。" });
       ready(connect);
