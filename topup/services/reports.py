@@ -9,8 +9,7 @@ tables; this module checks the range and puts the figures together.
 
 from __future__ import annotations
 
-import statistics
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -109,7 +108,7 @@ class ReportService:
             passes = Passes(session, self.engine.dialect.name, offset_pieces(self.zone, lo, hi), lo, hi)
             cases, by_day = passes.cases(), passes.tickets_by_day()
             reasons = passes.reasons_and_complaints()
-            medians = _medians(passes.durations())
+            medians = passes.medians()
         return _assemble(start, end, self.zone.key, cases, by_day, reasons, medians)
 
 
@@ -154,17 +153,6 @@ def _assemble(start: date, end: date, zone: str, cases: dict[date, dict[str, int
         by_reason[reason] += n
         by_complaint[complaint] += n
     return Report(start, end, zone, days, totals, _ranked(by_reason), _ranked(by_complaint), rating_counts, comments)
-
-
-def _medians(durations: list[tuple[date, float | None, float | None]]) -> dict[tuple[str, date | None], float]:
-    """("first_reply" or "resolution", the day or None for the whole range) -> the median, in seconds."""
-    values: dict[tuple[str, date | None], list[float]] = defaultdict(list)
-    for day, first, resolved in durations:
-        for name, seconds in (("first_reply", first), ("resolution", resolved)):
-            if seconds is not None:
-                values[(name, day)].append(seconds)
-                values[(name, None)].append(seconds)
-    return {key: statistics.median(found) for key, found in values.items()}
 
 
 def _ranked(counts: Counter) -> list[Count]:
