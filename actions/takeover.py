@@ -107,6 +107,20 @@ class ActionAgentLeft(TopupAction):
         return [SlotSet("agent_active", False), SlotSet("agent_name", None), SlotSet("awaiting", "rating")]
 
 
+class ActionAgentReleased(TopupAction):
+    """The agent put the case back in the queue: the assistant listens again, the ticket waits for the next agent,
+    and nobody is asked to rate a case that is not over."""
+
+    def name(self) -> str:
+        return "action_agent_released"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        dispatcher.utter_message(json_message={TAKEOVER: {"agent": None}})  # the header: the assistant again
+        return [SlotSet("agent_active", False), SlotSet("agent_name", None), SlotSet("awaiting", None)]
+
+
 class ActionSaveRating(TopupAction):
     """Stores the 1–5 rating on the conversation's resolved ticket."""
 

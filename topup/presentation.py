@@ -58,3 +58,9 @@ def order_snapshot(order: OrderFacts) -> dict:
             for p in order.payments
         ],
     }
+
+
+def phone_tail(snapshot: dict | None) -> str | None:
+    """The phone tail a ticket's order snapshot shows ("*******3821" → "3821"), for the queue's search."""
+    masked = str((snapshot or {}).get("phone_masked") or "")
+    return masked[-4:] if len(masked) >= 4 and masked[-4:].isdigit() else None

@@ -6,6 +6,7 @@ here. PostgreSQL cases skip when no server is reachable, unless TOPUP_REQUIRE_SE
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -161,6 +162,22 @@ def test_database_from_before_later_revisions_is_stamped_initial_and_upgraded(ur
     assert migrate.current(url) == migrate.head()
     assert differences(db) == []
     assert_rows_kept(db)
+
+
+def test_tickets_of_before_the_agent_side_keep_their_conversation_and_tail(url: str, db: Engine) -> None:
+    """0004 links each existing ticket to its own conversation and takes its phone tail from the snapshot."""
+    with db.connect() as conn:
+        command.upgrade(migrate.alembic_config(url, conn), "0003_platforms")
+        conn.commit()
+    add_rows(db)
+    with db.begin() as conn:
+        conn.execute(text("UPDATE tickets SET order_snapshot = :snap"),
+                     {"snap": json.dumps({"order_no": "KM20261127004215", "phone_masked": "*******3821"})})
+    migrate.upgrade(url)
+    with db.connect() as conn:
+        assert conn.execute(text("SELECT phone_tail FROM tickets")).scalar_one() == "3821"
+        linked = conn.execute(text("SELECT ticket_no, conversation_id FROM ticket_conversations")).all()
+    assert [tuple(r) for r in linked] == [("T1", "conv-1")]
 
 
 def test_downgrade_to_base_and_upgrade_again(url: str, db: Engine) -> None:

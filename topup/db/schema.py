@@ -77,6 +77,7 @@ class TicketRow(Base):
     # conversation + order ("-" when no order): one ticket each, enforced by the database.
     dedupe_key = Column(String(300), nullable=False)
     order_no = Column(String(32))  # any platform's order number (migration 0003)
+    phone_tail = Column(String(4))  # the order's phone tail, for the queue's search (migration 0004)
     verified = Column(Boolean, nullable=False, default=False)
     complaint = Column(String(32), nullable=False)
     customer_description = Column(Text, nullable=False, default="")
@@ -102,6 +103,8 @@ class TicketRow(Base):
         Index("ix_tickets_status_priority", "status", "priority", "created_at"),
         Index("ix_tickets_created", "created_at"),
         Index("ix_tickets_order_status", "order_no", "status"),
+        Index("ix_tickets_status_resolved", "status", "resolved_at"),
+        Index("ix_tickets_phone_tail", "phone_tail"),
     )
 
 

@@ -1,14 +1,12 @@
-"""What the agent console and the takeover actions do to tickets: claim, relay, reply, resolve, rate."""
+"""What the agent console and the takeover actions do to tickets: claim, relay, reply, resolve, rate (the
+customer's side of an open ticket: topup/services/customer_side.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
-from sqlalchemy.sql import ColumnElement
 
 from topup.clock import Clock
 from topup.db.engine import unit_of_work
@@ -17,70 +15,22 @@ from topup.db.schema import AgentPresenceRow, TicketConversationRow, TicketMessa
 from topup.model import Priority, TicketStatus, TicketView
 from topup.pii import Keep, mask_pii
 from topup.presentation import order_snapshot
-from topup.services.handoff import dedupe_key
+from topup.services.customer_side import CustomerSide
+from topup.services.ticket_rows import (  # noqa: F401 - re-exported: callers import them from here
+    LiveMessage,
+    TicketConflict,
+    TicketNotFound,
+    _add_message,
+    _held_by_agent,
+    _live,
+    _ticket,
+    of_conversation,
+)
 
 ONLINE_WITHIN = timedelta(seconds=60)
 
 
-class TicketConflict(Exception):
-    """The ticket is not in a state that allows this (claimed by someone else, already resolved...)."""
-
-
-class TicketNotFound(Exception):
-    pass
-
-
-@dataclass(frozen=True)
-class LiveMessage:
-    id: int
-    ticket_no: str
-    role: str
-    author: str
-    text: str
-    created_at: datetime
-    attachment: str | None = None  # an image's token (topup/services/attachments.py), shown with the text
-
-    def as_dict(self) -> dict:
-        return {"id": self.id, "ticket_no": self.ticket_no, "role": self.role, "author": self.author,
-                "text": self.text, "created_at": self.created_at.isoformat() + "Z", "attachment": self.attachment}
-
-
-def _live(row: TicketMessageRow) -> LiveMessage:
-    return LiveMessage(row.id, row.ticket_no, row.role, row.author, row.text, row.created_at, row.attachment)
-
-
-def _ticket(session: Session, ticket_no: str) -> TicketRow:
-    row = session.execute(select(TicketRow).where(TicketRow.ticket_no == ticket_no)).scalar_one_or_none()
-    if row is None:
-        raise TicketNotFound(ticket_no)
-    return row
-
-
-def _add_message(session: Session, row: TicketRow, role: str, author: str, text: str, delivered: bool,
-                 now: datetime, attachment: str | None = None) -> LiveMessage:
-    message = TicketMessageRow(ticket_no=row.ticket_no, conversation_id=row.conversation_id, role=role,
-                               author=author, text=text, attachment=attachment, delivered=delivered, created_at=now)
-    session.add(message)
-    session.flush()
-    return _live(message)
-
-
-def _of_conversation(conversation_id: str) -> ColumnElement[bool]:
-    """Tickets of this conversation: its own, and the cases it joined (ticket_conversations)."""
-    joined = select(TicketConversationRow.ticket_no).where(TicketConversationRow.conversation_id == conversation_id)
-    return (TicketRow.conversation_id == conversation_id) | TicketRow.ticket_no.in_(joined)
-
-
-def _held_by_agent(session: Session, conversation_id: str) -> TicketRow | None:
-    """The conversation's ticket an agent is working on, if any."""
-    return session.execute(
-        select(TicketRow)
-        .where(_of_conversation(conversation_id), TicketRow.status == TicketStatus.IN_PROGRESS.value)
-        .order_by(TicketRow.claimed_at.desc())
-    ).scalars().first()
-
-
-class ConsoleService:
+class ConsoleService(CustomerSide):
     """Tickets as agents work them, and the messages between them and customers."""
 
     def __init__(self, engine: Engine, clock: Clock, keep: Keep | None = None) -> None:
@@ -156,7 +106,8 @@ class ConsoleService:
         with unit_of_work(self.engine) as session:
             rows = session.execute(
                 select(TicketMessageRow)
-                .where(TicketMessageRow.conversation_id == conversation_id, TicketMessageRow.delivered.is_(False))
+                .where(TicketMessageRow.conversation_id == conversation_id, TicketMessageRow.delivered.is_(False),
+                       TicketMessageRow.role == "agent")  # never a private note, whatever its flag says
                 .order_by(TicketMessageRow.id)
                 .with_for_update()
             ).scalars().all()
@@ -197,7 +148,7 @@ class ConsoleService:
         with unit_of_work(self.engine) as session:
             row = session.execute(
                 select(TicketRow)
-                .where(_of_conversation(conversation_id), TicketRow.status == TicketStatus.RESOLVED.value,
+                .where(of_conversation(conversation_id), TicketRow.status == TicketStatus.RESOLVED.value,
                        TicketRow.rating.is_(None))
                 .order_by(TicketRow.resolved_at.desc())
             ).scalars().first()
@@ -230,70 +181,3 @@ class ConsoleService:
         cutoff = (now or self.clock.now()) - ONLINE_WITHIN
         with unit_of_work(self.engine) as session:
             return len(session.execute(select(AgentPresenceRow).where(AgentPresenceRow.last_seen >= cutoff)).all())
-
-    # --- the customer's side of an open ticket (the conversation engine) ----------------------------------
-
-    def ticket_state(self, ticket_no: str) -> TicketView | None:
-        with unit_of_work(self.engine) as session:
-            row = session.execute(select(TicketRow).where(TicketRow.ticket_no == ticket_no)).scalar_one_or_none()
-            return None if row is None else ticket_view(row)
-
-    def open_for_conversation(self, conversation_id: str) -> TicketView | None:
-        """The conversation's newest ticket that is not resolved (a customer coming back finds it)."""
-        with unit_of_work(self.engine) as session:
-            row = session.execute(
-                select(TicketRow)
-                .where(_of_conversation(conversation_id),
-                       TicketRow.status.in_([TicketStatus.OPEN.value, TicketStatus.IN_PROGRESS.value]))
-                .order_by(TicketRow.created_at.desc(), TicketRow.id.desc())
-            ).scalars().first()
-            return None if row is None else ticket_view(row)
-
-    def add_customer_note(self, ticket_no: str, text: str, attachment: str | None = None) -> LiveMessage:
-        """Something the customer said (or an image they sent: its attachment token) after the handoff, on the
-        ticket where the agent sees it live."""
-        with unit_of_work(self.engine) as session:
-            row = _ticket(session, ticket_no)
-            row.updated_at = self.clock.now()
-            return _add_message(session, row, "customer", "", mask_pii(text, self.keep), True, self.clock.now(),
-                                attachment)
-
-    def add_system_note(self, ticket_no: str, text: str) -> LiveMessage:
-        """A line from the system on the ticket (an order's status changed), for the agent only."""
-        with unit_of_work(self.engine) as session:
-            row = _ticket(session, ticket_no)
-            row.updated_at = self.clock.now()
-            return _add_message(session, row, "system", "", text, True, self.clock.now())
-
-    def move_ticket(self, ticket_no: str, order_no: str, verified: bool) -> None:
-        """After the handoff the customer switched to another order, or proved the ticket's order theirs: the
-        ticket shows that order, with its facts once verified."""
-        now = self.clock.now()
-        with unit_of_work(self.engine) as session:
-            row = _ticket(session, ticket_no)
-            if row.order_no == order_no and (row.verified or not verified):
-                return
-            previous = row.order_no
-            order = OrderRepository(session).get(order_no)
-            row.order_no, row.verified, row.updated_at = order_no, verified, now
-            row.order_snapshot = order_snapshot(order) if order is not None and verified else row.order_snapshot
-            key = dedupe_key(row.conversation_id, order_no)
-            taken = session.execute(select(TicketRow.id).where(TicketRow.dedupe_key == key)).first()
-            if taken is None:  # a later handoff for this order finds this ticket
-                row.dedupe_key = key
-            if previous == order_no:
-                note = f"客户已验证订单 {order_no}"
-            else:
-                note = f"客户改为咨询订单 {order_no}" + (f"（原订单 {previous}）" if previous else "")
-            _add_message(session, row, "system", "", note, True, now)
-
-    def close_by_customer(self, ticket_no: str) -> None:
-        """The customer says it arrived and agrees to close: resolved, with that as the resolution."""
-        now = self.clock.now()
-        with unit_of_work(self.engine) as session:
-            row = _ticket(session, ticket_no)
-            if row.status == TicketStatus.RESOLVED.value:
-                return
-            row.status, row.resolution = TicketStatus.RESOLVED.value, "客户确认已到账，自行关闭"
-            row.resolved_at = row.updated_at = now
-            _add_message(session, row, "system", "", "客户确认已到账，工单已关闭", True, now)

@@ -15,7 +15,7 @@ from topup.clock import Clock
 from topup.db.engine import unit_of_work
 from topup.db.schema import ConversationRow, TicketMessageRow, TicketRow
 from topup.model import Complaint, TicketStatus
-from topup.services.console import of_conversation
+from topup.services.ticket_rows import of_conversation
 
 ONLINE_WITHIN = timedelta(seconds=45)  # the widget reports every 15 s while its page is open
 TYPING_WITHIN = timedelta(seconds=6)  # a typing report holds this long unless renewed (every 3 s while typing)
@@ -110,7 +110,8 @@ class ConversationService:
         with unit_of_work(self.engine) as session:
             return int(session.execute(
                 select(func.count()).select_from(TicketMessageRow).where(
-                    TicketMessageRow.conversation_id == conversation_id, TicketMessageRow.delivered.is_(False))
+                    TicketMessageRow.conversation_id == conversation_id, TicketMessageRow.delivered.is_(False),
+                    TicketMessageRow.role == "agent")
             ).scalar() or 0)
 
     def latest_for_customer(self, customer_sub: str) -> str | None:

@@ -19,7 +19,7 @@ from topup.db.schema import TicketMessageRow, TicketRow
 from topup.diagnosis import diagnose
 from topup.model import Complaint, DebitStatus, OrderFacts, Priority, StepRecord, TicketStatus, TicketView
 from topup.pii import Keep, mask_pii
-from topup.presentation import order_snapshot
+from topup.presentation import order_snapshot, phone_tail
 from topup.sources import OrderSource, SourceUnavailable
 from topup.sources.acg_tickets import AcgTickets
 from topup.summary import case_summary
@@ -188,6 +188,7 @@ class HandoffService:
             row.priority = Priority.HIGH.value
         row.priority_reasons = sorted(set(row.priority_reasons or []) | set(reasons))
         row.order_snapshot = snapshot or row.order_snapshot
+        row.phone_tail = phone_tail(row.order_snapshot)
         row.verified = True
         row.conversation_id = request.conversation_id
         row.updated_at = now
@@ -223,6 +224,7 @@ def _fill(
     row.priority = priority.value
     row.priority_reasons = reasons
     row.order_snapshot = snapshot
+    row.phone_tail = phone_tail(snapshot)
     row.steps = [{"step": s.step, "outcome": s.outcome} for s in request.steps]
     row.transcript = [{**line, "text": mask_pii(line["text"], keep)} if isinstance(line.get("text"), str) else line
                       for line in request.transcript]

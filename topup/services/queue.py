@@ -14,7 +14,7 @@ import re
 import unicodedata
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import String, and_, case, cast, func, or_, select
+from sqlalchemy import String, and_, case, func, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -23,6 +23,7 @@ from topup.clock import Clock
 from topup.db.engine import unit_of_work
 from topup.db.schema import TicketMessageRow, TicketRow
 from topup.model import Priority, TicketStatus, TicketView
+from topup.presentation import phone_tail
 from topup.services.queue_types import (
     ACTIVE_AGES,
     PAGE_SIZE,
@@ -55,11 +56,6 @@ def normalise_search(text: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or "")).upper()
 
 
-def phone_tail(snapshot: dict | None) -> str | None:
-    masked = str((snapshot or {}).get("phone_masked") or "")
-    return masked[-4:] if len(masked) >= 4 and masked[-4:].isdigit() else None
-
-
 def _search(text: str) -> ColumnElement | None:
     """Ticket number or any platform's order number, partly typed; a 4-digit tail also finds the phone."""
     text = normalise_search(text)
@@ -70,9 +66,7 @@ def _search(text: str) -> ColumnElement | None:
         clauses.append(func.upper(TicketRow.ticket_no, type_=String).contains(value, autoescape=True))
         clauses.append(func.upper(TicketRow.order_no, type_=String).contains(value, autoescape=True))
     if _TAIL.fullmatch(text):
-        # The tail lives in the order snapshot (JSON) as "phone_masked": "*******3821": the text of the column,
-        # on SQLite, PostgreSQL and MySQL alike. Only a masked value ends in "*dddd" inside that JSON.
-        clauses.append(cast(TicketRow.order_snapshot, String).like(f'%*{text}"%'))
+        clauses.append(TicketRow.phone_tail == text)  # indexed, written with the order snapshot
     return or_(*clauses)
 
 

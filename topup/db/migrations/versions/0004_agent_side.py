@@ -21,7 +21,11 @@ def upgrade() -> None:
     with op.batch_alter_table("tickets") as batch:
         batch.add_column(sa.Column("rating_comment", sa.Text(), nullable=True))
         batch.add_column(sa.Column("first_reply_at", sa.DateTime(), nullable=True))
+        batch.add_column(sa.Column("phone_tail", sa.String(length=4), nullable=True))
     op.create_index("ix_tickets_created", "tickets", ["created_at"])
+    op.create_index("ix_tickets_status_resolved", "tickets", ["status", "resolved_at"])
+    op.create_index("ix_tickets_phone_tail", "tickets", ["phone_tail"])
+    _fill_phone_tails()
     op.create_index("ix_tickets_order_status", "tickets", ["order_no", "status"])
     with op.batch_alter_table("ticket_messages") as batch:
         batch.add_column(sa.Column("attachment", sa.String(length=64), nullable=True))
@@ -85,6 +89,17 @@ def upgrade() -> None:
                "SELECT ticket_no, conversation_id, created_at, '[]' FROM tickets")
 
 
+def _fill_phone_tails() -> None:
+    """Existing tickets: the tail from their order snapshot's masked phone ("*******3821")."""
+    bind = op.get_bind()
+    tickets = sa.table("tickets", sa.column("id", sa.Integer), sa.column("order_snapshot", sa.JSON),
+                       sa.column("phone_tail", sa.String))
+    for ticket_id, snapshot in bind.execute(sa.select(tickets.c.id, tickets.c.order_snapshot)).all():
+        masked = str((snapshot or {}).get("phone_masked") or "") if isinstance(snapshot, dict) else ""
+        if len(masked) >= 4 and masked[-4:].isdigit():
+            bind.execute(tickets.update().where(tickets.c.id == ticket_id).values(phone_tail=masked[-4:]))
+
+
 def downgrade() -> None:
     op.drop_table("canned_replies")
     op.drop_index("ix_attachments_ticket_no", table_name="attachments")
@@ -97,8 +112,11 @@ def downgrade() -> None:
     op.drop_table("conversations")
     with op.batch_alter_table("ticket_messages") as batch:
         batch.drop_column("attachment")
+    op.drop_index("ix_tickets_phone_tail", table_name="tickets")
+    op.drop_index("ix_tickets_status_resolved", table_name="tickets")
     op.drop_index("ix_tickets_order_status", table_name="tickets")
     op.drop_index("ix_tickets_created", table_name="tickets")
     with op.batch_alter_table("tickets") as batch:
+        batch.drop_column("phone_tail")
         batch.drop_column("first_reply_at")
         batch.drop_column("rating_comment")
