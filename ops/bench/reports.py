@@ -37,7 +37,6 @@ from topup.services.reports import ReportService
 ZONE = ZoneInfo("Asia/Shanghai")
 POSTGRES = "postgresql+psycopg2://postgres@127.0.0.1:5432"
 RANGES = (7, 30, 90, 365)
-PROPOSED = ("ix_conversations_started_outcome", "started_at", "outcome", "complaint")  # name, columns
 BATCH = 5000
 # Local hour -> relative traffic: quiet at night, busy late morning and in the evening (games, phone bills).
 HOURS = (3, 2, 1, 1, 1, 1, 2, 4, 6, 8, 10, 11, 10, 9, 9, 9, 9, 10, 11, 12, 13, 12, 9, 5)
@@ -194,12 +193,6 @@ def bench(url: str, args: argparse.Namespace, last_day: date, state: Path) -> di
     service = ReportService(engine, clock, ZONE)
     result = {"seed_s": round(seeded_s, 1), "rows": counts, "summary": time_summaries(service, last_day, args.runs),
               "http": asyncio.run(_http(url, state, last_day))}
-    # The index the reports would like (not in the migrations: the lead's call): the cases' statement then reads
-    # the index alone, no table rows.
-    with engine.begin() as conn:
-        conn.execute(text(f"CREATE INDEX {PROPOSED[0]} ON conversations ({', '.join(PROPOSED[1:])})"))
-        conn.execute(text("ANALYZE conversations"))
-    result["with_index"] = time_summaries(service, last_day, args.runs, (30, 365))
     engine.dispose()
     return result
 
@@ -247,13 +240,6 @@ def report(results: dict, args: argparse.Namespace) -> str:
         h = r["http"]
         lines.append(f"| {db} | {r['seed_s']} s | {h['json_30_days']['ms']} ms ({h['json_30_days']['bytes']:,} B) | "
                      f"{h['csv_30_days']['ms']} ms | {h['json_365_days']['ms']} ms |")
-    lines += ["", f"With the index the reports would like, `{PROPOSED[0]}` on conversations "
-              f"({', '.join(PROPOSED[1:])}; not in the migrations), p50 / p95:", "",
-              "| database | 30 days | 365 days |", "| --- | --- | --- |"]
-    for db, r in results["databases"].items():
-        w = r["with_index"]
-        lines.append(f"| {db} | {w[30]['p50_ms']} / {w[30]['p95_ms']} ms | "
-                     f"{w[365]['p50_ms']} / {w[365]['p95_ms']} ms |")
     target = all(r["summary"][30]["p95_ms"] < 1000 for r in results["databases"].values())
     lines += ["", f"Target: the 30-day report well under a second at 100,000 tickets: "
               f"{'✅ met' if target else '❌ missed'}.", ""]

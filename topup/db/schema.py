@@ -186,7 +186,7 @@ class ConversationRow(Base):
     agent_typing_at = Column(DateTime)  # the agent holding the chat was last typing
 
     __table_args__ = (
-        Index("ix_conversations_started", "started_at"),
+        Index("ix_conversations_started", "started_at", "outcome", "complaint"),  # covers the reports
         Index("ix_conversations_customer", "customer_sub", "last_message_at"),
     )
 

@@ -44,7 +44,7 @@ def upgrade() -> None:
         sa.Column("agent_typing_at", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("conversation_id"),
     )
-    op.create_index("ix_conversations_started", "conversations", ["started_at"])
+    op.create_index("ix_conversations_started", "conversations", ["started_at", "outcome", "complaint"])
     op.create_index("ix_conversations_customer", "conversations", ["customer_sub", "last_message_at"])
     op.create_table(
         "ticket_conversations",
