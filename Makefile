@@ -52,6 +52,7 @@ bench: train
 	PATH="$$PWD/.venv/bin:$$PATH" python -m ops.bench.platforms --out reports/bench
 	PATH="$$PWD/.venv/bin:$$PATH" python -m ops.bench.queue --out reports/bench
 	PATH="$$PWD/.venv/bin:$$PATH" python -m ops.bench.reports --out reports/bench
+	PATH="$$PWD/.venv/bin:$$PATH" python -m ops.bench.delivery --out reports/bench
 
 # Where the time goes: py-spy on the Rasa and action servers under saturation load -> reports/bench/PROFILE.md
 profile: train
