@@ -16,10 +16,12 @@ from pathlib import Path
 
 import pytest
 import requests
+import yaml
 from playwright.sync_api import Browser, BrowserContext, Playwright, sync_playwright
 
 from ops.launcher.stack import Stack, clean_environment
 from ops.prepare import prepare
+from tests.isolation import close_open_cases
 from topup import settings as settings_module
 from topup.app import App
 from topup.settings import MODEL, ROOT
@@ -109,6 +111,19 @@ def web_only(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         web.terminate()
         web.wait(timeout=20)
         app.close()
+
+
+DEMO_ORDERS = [o["order_no"] for o in yaml.safe_load((ROOT / "demo" / "orders.yml").read_text(encoding="utf-8"))
+               ["orders"]]
+
+
+@pytest.fixture(autouse=True)
+def _no_open_demo_cases(request: pytest.FixtureRequest) -> None:
+    """Each test's customers start without the demo orders' open cases of earlier tests (a verified conversation
+    about an order with an open case joins it: tests/isolation.py)."""
+    for name in ("stack", "web_only"):
+        if name in request.fixturenames:
+            close_open_cases(request.getfixturevalue(name).app.engine, DEMO_ORDERS)
 
 
 @pytest.fixture(scope="package")

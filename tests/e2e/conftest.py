@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from ops.launcher.stack import Stack
+from tests.isolation import close_open_cases
 
 LOAD_SETTINGS = {"TOPUP_CHAT_RATE": "off", "TOPUP_CHAT_IP_RATE": "off", "TOPUP_BUSINESS_HOURS": "00:00-23:59"}
 
@@ -19,3 +20,10 @@ LOAD_SETTINGS = {"TOPUP_CHAT_RATE": "off", "TOPUP_CHAT_IP_RATE": "off", "TOPUP_B
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with Stack.running(tmp_path_factory.mktemp("e2e"), LOAD_SETTINGS) as stack:
         yield stack
+
+
+@pytest.fixture(autouse=True)
+def _no_open_cases(request: pytest.FixtureRequest) -> None:
+    """Each test's customer starts without the open cases earlier tests left (tests/isolation.py)."""
+    if "servers" in request.fixturenames:
+        close_open_cases(request.getfixturevalue("servers").app.engine)

@@ -47,6 +47,7 @@ from sqlalchemy import delete, select
 
 from ops.launcher.stack import Stack
 from tests.dialogue.invariants import Turn, transcript, violations
+from tests.isolation import close_open_cases
 from topup.db.engine import unit_of_work
 from topup.db.schema import SecurityEventRow, TicketMessageRow, TicketRow
 from topup.dialogue.engine import TICKET_AWARE
@@ -217,6 +218,7 @@ def check_conversation(stack: Stack, conversation: Conversation, products: dict[
     values = values or {}
     with unit_of_work(stack.app.engine) as session:  # no earlier conversation's failed lookups count here
         session.execute(delete(SecurityEventRow))
+    close_open_cases(stack.app.engine)  # nor their open cases (a verified conversation would join one)
     sender = f"corpus-{conversation.id}-{uuid.uuid4().hex[:6]}"
     checks: list[tuple[int, dict]] = []
     sent = 0

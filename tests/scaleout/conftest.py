@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from ops.launcher.stack import Stack
+from tests.isolation import close_open_cases
 from tests.scaleout.netfaults import CuttableRelay
 from tests.services import POSTGRES_HOST, POSTGRES_PORT, require_services, temporary_postgres_database
 from topup.agents import hash_password
@@ -146,3 +147,10 @@ def wait_until(check: object, timeout_s: float = 30, every_s: float = 0.2) -> bo
             return True
         time.sleep(every_s)
     return False
+
+
+@pytest.fixture(autouse=True)
+def _no_open_cases(request: pytest.FixtureRequest) -> None:
+    """Each test's customer starts without the open cases earlier tests left (tests/isolation.py)."""
+    if "cluster" in request.fixturenames:
+        close_open_cases(request.getfixturevalue("cluster").stack.app.engine)

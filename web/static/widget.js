@@ -173,6 +173,12 @@
     field.maxLength = 500;
     field.placeholder = "还想说点什么吗？（选填）";
     field.setAttribute("aria-label", "补充评价（选填）");
+    // The log is redrawn when a message arrives: what the customer is typing here survives it.
+    field.value = m.draft || "";
+    field.addEventListener("input", function () { m.draft = field.value; });
+    if (commentFocused) {
+      setTimeout(function () { field.focus(); field.setSelectionRange(field.value.length, field.value.length); }, 0);
+    }
     var submit = el("button", "tkf-comment-send", "提交评价");
     submit.type = "submit";
     var problem = el("div", "tkf-comment-error");
@@ -330,7 +336,10 @@
     return box;
   }
 
+  var commentFocused = false;
   function render() {
+    var active = document.activeElement;
+    commentFocused = !!(active && active.classList && active.classList.contains("tkf-comment-input"));
     log.textContent = "";
     if (!history.length) {
       log.appendChild(el("div", "tkf-empty", "充值卡住、扣款没到账、支付失败，都可以在这里问，发订单号查得更快。"));
