@@ -15,6 +15,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import TopupAction, latest_intent, latest_text, off_loop, original_text
+from topup.diagnosis import complaint_of
 from topup.dialogue.engine import respond
 from topup.dialogue.model import Case, Kind, Phase
 from topup.dialogue.service_ports import ServicePorts
@@ -68,7 +69,9 @@ class ActionConverse(TopupAction):
         """The conversation's line in the reports: what it is about and how it ended (never fails the turn)."""
         customer = self.app.customers.verify(metadata.get("customer_token"))
         try:  # a short wait: with the database hung the turn has waited its deadline already
-            await asyncio.wait_for(off_loop(self.app.conversations.record, sender, case.complaint,
+            said = complaint_of(case.complaint, case.diagnosis, case.claims_debit).value \
+                if case.complaint or case.diagnosis else None
+            await asyncio.wait_for(off_loop(self.app.conversations.record, sender, said,
                                             outcome(kind, case), customer.customer_id if customer else None),
                                    timeout=min(RECORD_WAIT_S, self.app.settings.action_db_seconds))
         except Exception:

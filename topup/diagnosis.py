@@ -142,3 +142,31 @@ def diagnose(
         return result(Kind.FAILED_NO_REFUND, escalate=True)
     # refunded
     return result(Kind.REFUNDED, steps=(SelfHelpStep.CHECK_DEBIT,), escalate=True)
+
+
+# What the customer's problem is, from what the record showed, when their words named none or only "查一下订单"
+# (a first message that is an order number reads as check_order_status): the queue's filter and the reports
+# count by it.
+_COMPLAINT_OF = {
+    Kind.PROCESSING_RECENT: Complaint.RECHARGE_STUCK, Kind.PROCESSING_NOTICE: Complaint.RECHARGE_STUCK,
+    Kind.PROCESSING_OVERDUE: Complaint.RECHARGE_STUCK, Kind.UNDER_REVIEW: Complaint.RECHARGE_STUCK,
+    Kind.ABNORMAL: Complaint.RECHARGE_STUCK, Kind.DELIVERED: Complaint.CHARGED_NOT_RECEIVED,
+    Kind.DEBIT_NOT_RECORDED: Complaint.CHARGED_NOT_RECEIVED, Kind.FAILED_REFUNDING: Complaint.REFUND_REQUEST,
+    Kind.FAILED_NO_REFUND: Complaint.REFUND_REQUEST, Kind.REFUNDED: Complaint.REFUND_REQUEST,
+    Kind.DUPLICATE_CHARGE: Complaint.DUPLICATE_CHARGE, Kind.DUPLICATE_CLAIM: Complaint.DUPLICATE_CHARGE,
+}
+
+
+def complaint_of(said: str | None, diagnosis: str | None, claims_debit: bool = False) -> Complaint:
+    """The case's complaint: what the customer named, unless that was nothing or only a status question and the
+    diagnosis tells more (an unpaid or failed payment is 支付失败, or 扣款未到账 when they say money was taken)."""
+    named = Complaint.parse(said)
+    if said and named is not Complaint.CHECK_ORDER_STATUS:
+        return named
+    try:
+        kind = Kind(diagnosis) if diagnosis else None
+    except ValueError:
+        kind = None
+    if kind in (Kind.UNPAID, Kind.PAYMENT_FAILED):
+        return Complaint.CHARGED_NOT_RECEIVED if claims_debit else Complaint.PAYMENT_FAILED
+    return _COMPLAINT_OF.get(kind, named) if kind is not None else named

@@ -49,6 +49,12 @@ async def presence(request: web.Request) -> web.Response:
     read_ts = float(read_ts) if isinstance(read_ts, (int, float)) and not isinstance(read_ts, bool) and read_ts > 0 \
         else None
     app = topup(request)
+    if body.get("leaving") is True:  # the page is closing (a beacon): offline now, not in 45 s
+        try:
+            await asyncio.to_thread(app.conversations.left, session)
+        except Exception:
+            logger.exception("presence not cleared")
+        return respond({"agent_typing": False})
     try:
         known = await asyncio.to_thread(app.conversations.seen, session, read_ts, body.get("typing") is True)
         state = await asyncio.to_thread(app.conversations.presence, session) if known else None

@@ -142,7 +142,8 @@ def _tracker(app: web.Application) -> Engine:
     return app[TRACKER]
 
 
-def _missed(engine: Engine, sender: str, after: float, mine: bool = False) -> list[dict[str, Any]]:
+def _missed(engine: Engine, sender: str, after: float, mine: bool = False,
+            before: float | None = None) -> list[dict[str, Any]]:
     """The messages for the customer after `after`, as the socket.io channel sent them: text parts with their
     buttons, images, and the custom messages the page reads (who holds the chat). `mine`: the customer's own
     messages too (another device rebuilding the conversation), tapped buttons as their titles."""
@@ -150,8 +151,8 @@ def _missed(engine: Engine, sender: str, after: float, mine: bool = False) -> li
     with engine.connect() as connection:
         rows = connection.execute(text(
             f"SELECT timestamp, data FROM events WHERE sender_id = :sender AND type_name IN {kinds} "  # noqa: S608
-            "AND timestamp > :after ORDER BY id DESC LIMIT :limit"),
-            {"sender": sender, "after": after, "limit": MISSED_MAX * (4 if mine else 1)}).all()
+            f"AND timestamp > :after {'AND timestamp < :before ' if before else ''}ORDER BY id DESC LIMIT :limit"),
+            {"sender": sender, "after": after, "before": before, "limit": MISSED_MAX * (4 if mine else 1)}).all()
     messages: list[dict[str, Any]] = []
     shown: list[dict] = []
     for timestamp, data in reversed(rows):
@@ -177,17 +178,21 @@ def _missed(engine: Engine, sender: str, after: float, mine: bool = False) -> li
     return messages
 
 
-async def _deliver_waiting(app: web.Application, session: str) -> None:
+async def _deliver_waiting(app: web.Application, session: str) -> float | None:
     """Agent replies that never reached Rasa (it was down when the agent sent them) are delivered now that the
-    customer is back: Rasa shows them over the socket and stores them, so this fetch or the next one has them."""
+    customer is back: Rasa shows them over the socket (the page asks only once it is connected) and stores them.
+    The time before that, when it happened: this fetch answers only what came earlier, so none is shown twice."""
     try:
         if not await asyncio.to_thread(app[TOPUP].conversations.waiting_replies, session):
-            return
+            return None
+        started = time.time()
         await app[NOTIFIER].rasa.execute(session, DELIVER_AGENT_MESSAGES)
+        return started
     except RasaUnavailable as exc:
         logger.warning("waiting agent replies not delivered yet: %s", exc)
     except Exception:
         logger.exception("waiting agent replies not checked")
+    return None
 
 
 async def missed(request: web.Request) -> web.Response:
@@ -202,9 +207,9 @@ async def missed(request: web.Request) -> web.Response:
     if not _SESSION.fullmatch(session) or after < 0:
         raise web.HTTPBadRequest(text=json.dumps({"error": "session and after"}), content_type="application/json")
     mine = request.query.get("mine") == "1"
-    await _deliver_waiting(request.app, session)
+    before = await _deliver_waiting(request.app, session)
     try:
-        messages = await asyncio.to_thread(_missed, _tracker(request.app), session, after, mine)
+        messages = await asyncio.to_thread(_missed, _tracker(request.app), session, after, mine, before)
     except Exception:
         logger.exception("missed messages not read")
         messages = []

@@ -94,7 +94,12 @@ def test_console_queue_case_and_reports(web_only: Site, context: BrowserContext)
     assert_clean(page, "case view")
     # Taken over (Rasa is down here: the claim stands and the notice says so): the reply box and its tools.
     page.get_by_role("button", name="接手", exact=True).click()
-    expect(page.locator("#reply-text")).to_be_visible()
+    expect(page.locator("#reply-text")).to_be_focused()  # claimed: the agent types at once
+    page.keyboard.type("您好，我看一下")
+    page.keyboard.press("Enter")
+    expect(page.locator("#t-live .role-agent")).to_have_count(1)
+    expect(page.locator("#reply-text")).to_be_focused()  # sent: the next line goes in the same box
+    expect(page.locator("#reply-text")).to_have_value("")
     assert_clean(page, "case view (taken over)")
     # Every control in the case view has a name a screen reader can read.
     unnamed = page.evaluate("""() => [...document.querySelectorAll(

@@ -94,8 +94,9 @@ def test_nothing_lost_clear_takeover_and_the_outcome(stack: Site, context: Brows
         expect(customer.locator(".tkf-typing")).to_have_attribute("aria-label", "客服小王正在输入")
         agent.locator("#reply-text").fill("")
 
-        # The customer closes the page; the agent's reply is written while nobody is there.
+        # The customer closes the page; the agent's reply is written while nobody is there, and they know it.
         customer.close()
+        expect(agent.locator("#t-presence")).to_contain_text("客户已离开页面", timeout=8_000)
         agent.locator("#reply-text").fill(AWAY_REPLY)
         with agent.expect_response(lambda r: r.url.endswith("/reply")) as replied:
             agent.get_by_role("button", name="发送", exact=True).click()
@@ -111,6 +112,10 @@ def test_nothing_lost_clear_takeover_and_the_outcome(stack: Site, context: Brows
         customer.wait_for_timeout(1500)  # a late socket or missed fetch must not add it a second time
         expect(away).to_have_count(1)
         expect(customer.locator(".tkf-title")).to_have_text("客服小王")
+        # The agent, unsure it arrived, sends the same words again: a second message, shown as one.
+        agent.locator("#reply-text").fill(AWAY_REPLY)
+        agent.get_by_role("button", name="发送", exact=True).click()
+        expect(away).to_have_count(2, timeout=8_000)
         # The agent sees they are back and have read it.
         expect(agent.locator("#t-presence")).to_contain_text("已读您的回复", timeout=20_000)
 
@@ -126,7 +131,10 @@ def test_nothing_lost_clear_takeover_and_the_outcome(stack: Site, context: Brows
         comment = customer.get_by_label("补充评价（选填）")
         comment.fill("小王很耐心，<b>谢谢</b>")
         customer.get_by_role("button", name="提交评价").click()
-        expect(customer.locator(".tkf-note-line")).to_have_text("谢谢，您的评价已经收到了。", timeout=10_000)
+        expect(customer.locator(".tkf-note-line")).to_have_text("补充评价已收到", timeout=10_000)
+        # Their words stay in their chat, after the assistant's one thank-you for the rating.
+        log = customer.locator(".tkf-log").inner_text()
+        assert log.index("收到您的评分") < log.index("小王很耐心"), log
         _wait(lambda: stack.app.handoffs.get_ticket(ticket_no).details["rating_comment"])
         ticket = stack.app.handoffs.get_ticket(ticket_no)
         assert ticket.details["rating"] == 5 and ticket.details["rating_comment"] == "小王很耐心，<b>谢谢</b>"

@@ -30,7 +30,8 @@ def test_a_conversation_is_recorded_from_its_first_message_and_its_outcome_only_
         app: App, now: datetime) -> None:
     service = app.conversations
     service.record("c1", None, OPEN, now=now)  # "在吗"
-    service.record("c1", "recharge_stuck", OPEN, now=now + timedelta(minutes=1))
+    service.record("c1", "check_order_status", OPEN, now=now + timedelta(minutes=1))  # an order number alone
+    service.record("c1", "recharge_stuck", OPEN, now=now + timedelta(minutes=1))  # the record says: stuck
     service.record("c1", "payment_failed", OPEN, now=now + timedelta(minutes=2))  # the first complaint stays
     service.record("c1", "recharge_stuck", HANDED_OFF, now=now + timedelta(minutes=3))
     service.record("c1", "recharge_stuck", SOLVED, now=now + timedelta(minutes=9))  # "到了" after the handoff

@@ -270,3 +270,19 @@ def test_claims_debit_flag_does_not_change_a_debited_order() -> None:
     plain = diagnose(order(paid_minutes_ago=10), [], Complaint.RECHARGE_STUCK, NOW)
     claimed = diagnose(order(paid_minutes_ago=10), [], Complaint.RECHARGE_STUCK, NOW, claims_debit=True)
     assert plain == claimed
+
+
+def test_the_complaint_of_a_case_whose_words_named_none() -> None:
+    """"km2026 1127 004215 话费没到" reads as a status question; the record says what the problem is (the queue's
+    filter and the reports count by it). A complaint the customer named stays theirs."""
+    from topup.diagnosis import complaint_of
+
+    assert complaint_of(None, "processing_overdue") is Complaint.RECHARGE_STUCK
+    assert complaint_of("check_order_status", "failed_no_refund") is Complaint.REFUND_REQUEST
+    assert complaint_of("check_order_status", "delivered") is Complaint.CHARGED_NOT_RECEIVED
+    assert complaint_of(None, "unpaid") is Complaint.PAYMENT_FAILED
+    assert complaint_of(None, "unpaid", claims_debit=True) is Complaint.CHARGED_NOT_RECEIVED
+    assert complaint_of(None, "duplicate_claim") is Complaint.DUPLICATE_CHARGE
+    assert complaint_of("payment_failed", "processing_overdue") is Complaint.PAYMENT_FAILED  # their words first
+    assert complaint_of(None, None) is Complaint.CHECK_ORDER_STATUS
+    assert complaint_of(None, "no-such-kind") is Complaint.CHECK_ORDER_STATUS

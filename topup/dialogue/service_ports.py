@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from topup.app import App
 from topup.conversation import customer_description, frustration, shown_text, transcript
 from topup.customer_token import Customer
+from topup.diagnosis import complaint_of
 from topup.dialogue.model import Case
 from topup.dialogue.ports import Handoff, TicketState, Verification, debited
 from topup.model import Complaint, OrderFacts, StepRecord
@@ -137,7 +138,8 @@ class ServicePorts:
         app = self.app
         request = HandoffRequest(
             conversation_id=self.sender, order_no=case.order_no, verified=case.verified,
-            complaint=Complaint.parse(case.complaint), customer_description=customer_description(self.events),
+            complaint=complaint_of(case.complaint, case.diagnosis, case.claims_debit),
+            customer_description=customer_description(self.events),
             reason=reason, steps=[StepRecord(s["step"], s["outcome"]) for s in case.steps
                                   if s.get("outcome") in ("helped", "not_helped")],
             transcript=transcript(self.events), claims_debit=case.claims_debit,

@@ -67,7 +67,8 @@ class ConversationService:
         with unit_of_work(self.engine) as session:
             row = self._row(session, conversation_id, now)
             row.last_message_at = now
-            row.complaint = row.complaint or _complaint(complaint)
+            if not row.complaint or row.complaint == Complaint.CHECK_ORDER_STATUS.value:  # a vaguer one is refined
+                row.complaint = _complaint(complaint) or row.complaint
             row.customer_sub = customer_sub or row.customer_sub
             if _RANK.get(outcome, 0) > _RANK.get(row.outcome, 0):
                 row.outcome = outcome
@@ -135,6 +136,14 @@ class ConversationService:
                 row.read_ts = read_ts
             row.typing_at = now if typing else None
             return True
+
+    def left(self, conversation_id: str) -> None:
+        """The customer's page closed: not online, not typing (what it had read stays)."""
+        with unit_of_work(self.engine) as session:
+            row = session.get(ConversationRow, conversation_id)
+            if row is not None and row.seen_at is not None:  # "last online" shown to the minute: ~45 s early
+                row.seen_at = self.clock.now() - ONLINE_WITHIN - timedelta(seconds=1)
+                row.typing_at = None
 
     def agent_typing(self, conversation_id: str, typing: bool) -> None:
         now = self.clock.now()

@@ -290,7 +290,8 @@
     title.appendChild(el("span", "pill status-" + t.status, c.label(c.L.ticketStatus, t.status)));
     head.appendChild(title);
     var holder = d.assigned_agent_name || d.assigned_agent;
-    var who = d.assigned_agent ? (d.assigned_agent === me.username ? "您正在处理" : "由" + holder + "处理")
+    var who = t.status === "resolved" ? (d.assigned_agent === me.username ? "您已解决" : holder ? "由" + holder + "解决" : "已解决")
+      : d.assigned_agent ? (d.assigned_agent === me.username ? "您正在处理" : "由" + holder + "处理")
       : "等待客服接手";
     head.appendChild(el("div", "t-meta", "转人工于 " + c.fmtTime(t.created_at) + " · " + who));
     if (t.status !== "resolved" && d.assigned_agent !== me.username) {

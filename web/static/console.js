@@ -85,6 +85,7 @@
     show($("ticket-view"), false);
     show($("ticket-placeholder"), true);
     connectEvents();
+    loadNames();
     // The focus lands on the queue (not dropped on the page's body): Tab goes on to its tabs and search.
     var heading = $("queue-title");
     if (heading) {
@@ -221,8 +222,23 @@
       return { ok: err.status === 502, data: err.data };
     }).then(function (result) {
       if (button) button.disabled = false;
-      if (state.current && state.current.ticket.ticket_no === ticketNo) openTicket(ticketNo, true);
-      return result;
+      if (!state.current || state.current.ticket.ticket_no !== ticketNo) return result;
+      // The case is drawn again: the agent goes on typing where they were (after a claim: in the reply box).
+      var sent = result.ok && path === "/reply" && $("reply-text");
+      if (sent) { // sent: no longer a draft, here or in the saved drafts (console-tools.js listens to input)
+        sent.value = "";
+        sent.dispatchEvent(new Event("input", { bubbles: true }));
+      }
+      var keep = document.activeElement && document.activeElement.id;
+      var into = result.ok && (path === "/claim" || path === "/reply") ? "reply-text" : keep;
+      return openTicket(ticketNo, true).then(function () {
+        var box = into && $(into);
+        if (box && typeof box.focus === "function") {
+          box.focus();
+          if (typeof box.value === "string" && box.setSelectionRange) box.setSelectionRange(box.value.length, box.value.length);
+        }
+        return result;
+      });
     });
   }
 
@@ -232,8 +248,16 @@
     resolve: function (resolution, button) { return act("/resolve", { resolution: resolution }, button); }
   };
 
+  // Every colleague's display name (a line a colleague wrote before a transfer names them too, never by account).
+  var names = {};
+  function loadNames() {
+    api("GET", "/api/agents").then(function (data) {
+      (data.agents || []).forEach(function (a) { names[a.username] = a.display_name || a.username; });
+    }, function () { /* the account name stays until the next sign-in */ });
+  }
   function agentName(username) {
     if (state.me && state.me.username === username) return state.me.display_name || username;
+    if (names[username]) return names[username];
     var t = state.current && state.current.ticket;
     return t && t.details.assigned_agent === username && t.details.assigned_agent_name || username;
   }

@@ -111,7 +111,7 @@
   var form = el("form", "tkf-compose");
   var input = el("textarea", "tkf-input");
   input.rows = 1;
-  input.placeholder = "请描述您的问题或输入订单号…";
+  input.placeholder = "描述问题或输入订单号"; // one line on a 390 px phone
   input.setAttribute("aria-label", "输入消息");
   var sendBtn = el("button", "tkf-send", "发送");
   sendBtn.type = "submit";
@@ -164,8 +164,11 @@
   // After a rating: an optional comment, stored on the ticket (web/chat.py: rating_comment).
   function commentNode(m) {
     var row = el("form", "tkf-comment");
-    if (m.done) {
-      row.appendChild(el("div", "tkf-note-line", "谢谢，您的评价已经收到了。"));
+    if (m.done) { // what they wrote, as their own message, and a quiet line that it reached the team
+      var said = el("div", "tkf-msg tkf-from-user");
+      said.appendChild(el("div", "tkf-bubble", m.text || ""));
+      row.appendChild(said);
+      row.appendChild(el("div", "tkf-note-line", "补充评价已收到"));
       return row;
     }
     var field = el("textarea", "tkf-comment-input");
@@ -193,6 +196,7 @@
       submit.disabled = true;
       postComment(text, 0).then(function () {
         m.done = true;
+        m.text = text;
         save("history", history);
         render();
         input.focus();
@@ -202,6 +206,18 @@
       });
     });
     return row;
+  }
+  // The comment box comes after the assistant's thanks for the rating (or after 4 s if the thanks is late).
+  var commentPending = null;
+  function askComment() {
+    clearTimeout(commentPending);
+    commentPending = setTimeout(showComment, 4000);
+  }
+  function showComment() {
+    if (commentPending === null) return;
+    clearTimeout(commentPending);
+    commentPending = null;
+    add({ from: "comment" });
   }
   function postComment(text, attempt) {
     return window.fetch(new URL("/api/chat/rating-comment", base).toString(), {
@@ -328,7 +344,7 @@
       btn.addEventListener("click", function () {
         box.remove();
         send(b.payload, b.title);
-        if (b.payload.indexOf("/rate") === 0) add({ from: "comment" });
+        if (b.payload.indexOf("/rate") === 0) askComment();
         else input.focus(); // focus stays in the chat, not on a button that is gone
       });
       box.appendChild(btn);
@@ -417,16 +433,7 @@
       fetchMissed();
       schedulePresence(0);
     });
-    socket.on("bot_uttered", function (data) {
-      // A reply the missed fetch just showed (it asked Rasa to deliver waiting agent replies) is not shown twice.
-      var text = data && typeof data.text === "string" ? data.text : null;
-      if (text && fromMissed[text] && Date.now() - fromMissed[text] < 10000) {
-        delete fromMissed[text];
-        seen(data.ts);
-        return;
-      }
-      onBot(data);
-    });
+    socket.on("bot_uttered", onBot);
     socket.on("disconnect", function () {
       confirmed = false;
       setStatus("连接断开了，正在重新连接…");
@@ -447,7 +454,6 @@
     }
   }
   var fetching = false;
-  var fromMissed = {};
   function fetchMissed(mine) {
     if (fetching || !sessionId || !window.fetch) return;
     // Never stamped, but messages shown (a page of an older version): they are not fetched a second time.
@@ -462,10 +468,7 @@
         (body && Array.isArray(body.messages) ? body.messages : []).forEach(function (m) {
           if (typeof m.ts !== "number" || m.ts <= lastTs) return;
           if (m.from === "user") add({ from: "user", text: String(m.text || "") });
-          else {
-            if (typeof m.text === "string") fromMissed[m.text] = Date.now();
-            onBot(m);
-          }
+          else onBot(m);
         });
       }).catch(function () { /* tried again on the next connect */ })
       .then(function () { fetching = false; });
@@ -515,6 +518,7 @@
     }
     if (!looking()) setUnread(unreadCount + 1);
     else markRead();
+    if (commentPending !== null && text) showComment();
   }
 
   // ---- unread, read, presence ------------------------------------------------------------------------------------
@@ -542,6 +546,12 @@
       schedulePresence(0);
     }
   }
+  // Closing the page says so at once: the agent does not see 客户在线 for another 45 s.
+  window.addEventListener("pagehide", function () {
+    if (!sessionId || !navigator.sendBeacon) return;
+    var body = new Blob([JSON.stringify({ session: sessionId, leaving: true })], { type: "application/json" });
+    navigator.sendBeacon(new URL("/api/chat/presence", base).toString(), body);
+  });
   document.addEventListener("visibilitychange", function () {
     if (looking()) markRead();
     else setUnread(unreadCount);
