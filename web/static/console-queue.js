@@ -31,13 +31,7 @@
   };
 
   // ---- helpers ------------------------------------------------------------------------------------------------
-  function $(id) { return document.getElementById(id); }
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
+  var $ = window.TopupDom.$, el = window.TopupDom.el; // web/static/dom.js
   function label(map, key) { return key === null || key === undefined ? "—" : (map[key] || String(key)); }
   function app() { return window.ConsoleApp; }
   function me() { var who = app() && app().me(); return who ? who.username : null; }

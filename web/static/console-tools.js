@@ -14,13 +14,7 @@
   var DEFAULTS = { sound: true, title: true, desktop: false };
 
   function A() { return window.ConsoleApp; }
-  function $(id) { return document.getElementById(id); }
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
+  var $ = window.TopupDom.$, el = window.TopupDom.el; // web/static/dom.js
   function button(text, className, onClick) {
     var b = el("button", className || "secondary", text);
     b.type = "button";

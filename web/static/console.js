@@ -19,13 +19,7 @@
   };
 
   // ---- helpers ------------------------------------------------------------------------------------------------
-  function $(id) { return document.getElementById(id); }
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
+  var $ = window.TopupDom.$, el = window.TopupDom.el; // web/static/dom.js
   function label(map, key) { return key === null || key === undefined ? "—" : (map[key] || String(key)); }
   function fmtTime(iso) {
     if (!iso) return "—";

@@ -11,13 +11,7 @@
                  first: "#1d4ed8", resolution: "#b45309", bar: "#2563eb", ratings: "#d97706" };
   var state = { report: null, charts: {} };
 
-  function $(id) { return document.getElementById(id); }
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
+  var $ = window.TopupDom.$, el = window.TopupDom.el; // web/static/dom.js
   function label(map, code) { return (map && map[code]) || String(code); }
   function reasonLabel(code) {
     if (code.indexOf("diagnosis:") === 0) return "诊断后需要人工：" + label(L.diagnosis, code.slice(10));
