@@ -47,7 +47,9 @@ async def test_after_the_handoff_messages_go_onto_the_ticket_and_the_status_is_t
     await chat.say("转人工", "request_human")
     ticket_no = chat.case["ticket_no"]
     replies = await chat.say("我的工单处理到哪了", "ask_ticket_status")
-    assert replies[0] == "utter_ticket_status_waiting" and ticket_no in chat.texts[-2]
+    # a moment after the handoff: that it is in the queue, not "已经等了 0 分钟"
+    assert replies[0] == "utter_ticket_status_waiting_again" and ticket_no in chat.texts[-2]
+    assert "0 分钟" not in chat.texts[-2]
     await chat.say("支付宝账单显示已扣款 100 元", "inform")
     notes = [m.text for m in db.console.detail(ticket_no)["messages"] if m.role == "customer"]
     assert notes == ["我的工单处理到哪了", "支付宝账单显示已扣款 100 元"]

@@ -331,7 +331,7 @@ class Moves:
         elif state.status == "in_progress" and state.agent_name:
             self.say("utter_ticket_status_taken", agent_name=state.agent_name)
         elif state.waited_minutes < 1:  # "已经等了 0 分钟" says nothing: the queue, without a count
-            self.say("utter_ticket_status_waiting_again")
+            self.say("utter_ticket_status_waiting_again") or self.say("utter_ticket_status_unknown")
         else:
             self.say("utter_ticket_status_waiting", waited=str(state.waited_minutes))
         if not brief and case.ticket_no and case.facts.get("debited"):
