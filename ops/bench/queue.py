@@ -230,8 +230,9 @@ def report(results: dict, requests: int) -> str:
         lines.append("")
     lines += ["What the numbers rest on: 待接手's page is sorted on the status index alone (covering), then its "
               "50 rows are read; the tab counts are one indexed GROUP BY over the open and in-progress tickets and an "
-              "index-only count of the resolved ones. A search, and 已解决's sort by resolution time, read every "
-              "ticket of the tab (no index covers them): linear in the number of tickets, fine at 5,000 "
+              "index-only count of the resolved ones; 已解决 pages read the (status, resolved_at) index and a phone "
+              "tail is an indexed lookup (`tickets.phone_tail`). A search by part of a ticket or order number reads "
+              "every ticket of the tab (LIKE '%…%'): linear in the number of tickets, fine at 5,000 "
               "(`--tickets 50000` shows the slope).", ""]
     return "\n".join(lines)
 
