@@ -12,7 +12,7 @@ from aiohttp import web
 from topup.services.console import TicketConflict, TicketNotFound
 from web.auth import agent_required
 from web.context import topup
-from web.jsonio import error, respond, ticket_dict
+from web.jsonio import error, json_body, respond, ticket_dict
 from web.rasa import AGENT_JOINED, AGENT_LEFT, DELIVER_AGENT_MESSAGES, RasaClient, RasaUnavailable
 
 logger = logging.getLogger(__name__)
@@ -48,11 +48,7 @@ async def _call(func: Callable[..., Any], *args: Any) -> Any:  # noqa: ANN401
 
 
 async def _text_field(request: web.Request, name: str, empty_message: str) -> str | web.Response:
-    try:
-        body = await request.json()
-    except ValueError:
-        body = None
-    value = body.get(name) if isinstance(body, dict) else None
+    value = (await json_body(request)).get(name)
     text = value.strip() if isinstance(value, str) else ""
     if not text:
         return error(400, empty_message, "empty_text")

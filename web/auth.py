@@ -13,7 +13,7 @@ from aiohttp import web
 from topup.pii import for_log
 from topup.ratelimit import OncePer, RateLimiter
 from web.context import topup
-from web.jsonio import error, respond
+from web.jsonio import error, json_body, respond
 
 COOKIE = "topup_console"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -72,16 +72,8 @@ def _profile(request: web.Request, username: str) -> dict:
     return {"username": username, "display_name": topup(request).agents.display_name(username)}
 
 
-async def _json_body(request: web.Request) -> dict:
-    try:
-        body = await request.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
 async def login(request: web.Request) -> web.Response:
-    body = await _json_body(request)
+    body = await json_body(request)
     username, password = body.get("username"), body.get("password")
     if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
         return error(401, BAD_CREDENTIALS, "bad_credentials")

@@ -16,20 +16,12 @@ from aiohttp import web
 from topup.pii import mask_pii
 from web.auth import agent_required
 from web.context import topup
-from web.jsonio import error, respond
+from web.jsonio import error, json_body, respond
 from web.notify import _SESSION as SESSION_ID
 
 logger = logging.getLogger(__name__)
 
 COMMENT_MAX = 500
-
-
-async def _body(request: web.Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except (ValueError, UnicodeDecodeError):
-        return {}
-    return body if isinstance(body, dict) else {}
 
 
 def _session(body: dict[str, Any]) -> str | None:
@@ -41,7 +33,7 @@ async def presence(request: web.Request) -> web.Response:
     """POST /api/chat/presence {session, read_ts, typing}: the widget's heartbeat (every 15 s while open, every
     1.5 s while a person holds the chat, and when the customer starts or stops typing). The answer says whether
     the agent is typing."""
-    body = await _body(request)
+    body = await json_body(request)
     session = _session(body)
     if session is None:
         return error(400, "会话无效", "bad_session")
@@ -67,7 +59,7 @@ async def presence(request: web.Request) -> web.Response:
 async def resume(request: web.Request) -> web.Response:
     """POST /api/chat/resume {token}: a signed-in shop customer on another device continues their newest
     conversation (the widget then fetches it with /api/chat/missed?mine=1)."""
-    body = await _body(request)
+    body = await json_body(request)
     app = topup(request)
     customer = app.customers.verify(body.get("token"))
     if customer is None:
@@ -82,7 +74,7 @@ async def resume(request: web.Request) -> web.Response:
 
 async def rating_comment(request: web.Request) -> web.Response:
     """POST /api/chat/rating-comment {session, comment}: what the customer adds to their rating."""
-    body = await _body(request)
+    body = await json_body(request)
     session = _session(body)
     comment = body.get("comment")
     if session is None:
@@ -132,7 +124,7 @@ async def ticket_presence(request: web.Request) -> web.Response:
 async def agent_typing(request: web.Request) -> web.Response:
     """POST /api/tickets/{ticket_no}/typing {typing}: the agent holding the chat is typing (the customer's page
     shows it)."""
-    body = await _body(request)
+    body = await json_body(request)
     app = topup(request)
     found = await asyncio.to_thread(app.handoffs.get_ticket, request.match_info["ticket_no"])
     if found is None:

@@ -34,6 +34,15 @@ def _default(value: Any) -> Any:  # noqa: ANN401
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+async def json_body(request: web.Request) -> dict[str, Any]:
+    """A request's JSON object; {} for no body, bad JSON, bad UTF-8 or anything but an object."""
+    try:
+        body = await request.json()
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
 def dumps(payload: Any) -> str:  # noqa: ANN401
     return json.dumps(payload, ensure_ascii=False, default=_default)
 

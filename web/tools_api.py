@@ -13,7 +13,7 @@ from topup.services.console import TicketConflict, TicketNotFound
 from web.api import RASA, _call, _conflict_message, _text_field
 from web.auth import agent_required
 from web.context import topup
-from web.jsonio import error, respond, ticket_dict
+from web.jsonio import error, json_body, respond, ticket_dict
 from web.rasa import AGENT_JOINED, AGENT_RELEASED, RasaUnavailable
 
 logger = logging.getLogger(__name__)
@@ -32,14 +32,6 @@ NOT_FOUND = "没有找到这个工单"
 CANNED_GONE = "这条快捷回复已经被同事删除了，请刷新列表"
 
 
-async def _body(request: web.Request) -> dict:
-    try:
-        body = await request.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
 def _reply_id(request: web.Request) -> int | None:
     raw = request.match_info["reply_id"]
     return int(raw) if raw.isdigit() and len(raw) < 10 else None
@@ -55,7 +47,7 @@ async def list_canned(request: web.Request) -> web.Response:
 
 @agent_required
 async def create_canned(request: web.Request) -> web.Response:
-    body = await _body(request)
+    body = await json_body(request)
     try:
         reply = await _call(topup(request).canned.create, body.get("title"), body.get("text"), body.get("shortcut"),
                             request["agent"])
@@ -69,7 +61,7 @@ async def update_canned(request: web.Request) -> web.Response:
     reply_id = _reply_id(request)
     if reply_id is None:
         return error(404, CANNED_GONE, "not_found")
-    body = await _body(request)
+    body = await json_body(request)
     try:
         reply = await _call(topup(request).canned.update, reply_id, body.get("title"), body.get("text"),
                             body.get("shortcut"), request["agent"])
@@ -131,7 +123,7 @@ async def _tell_everywhere(request: web.Request, ticket_no: str, actions: tuple[
 @agent_required
 async def transfer(request: web.Request) -> web.Response:
     ticket_no, app = request.match_info["ticket_no"], topup(request)
-    to = (await _body(request)).get("to")
+    to = (await json_body(request)).get("to")
     if not isinstance(to, str) or not to.strip():
         return error(400, "请选择要转给哪位同事", "no_target")
     try:

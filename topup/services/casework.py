@@ -23,10 +23,11 @@ from topup.agents import AgentDirectory
 from topup.clock import Clock
 from topup.db.engine import reading, unit_of_work
 from topup.db.repositories import ticket_view
-from topup.db.schema import AgentPresenceRow, TicketConversationRow, TicketMessageRow, TicketRow
+from topup.db.schema import AgentPresenceRow, TicketConversationRow, TicketRow
 from topup.model import TicketStatus, TicketView
 from topup.pii import Keep, mask_pii
-from topup.services.console import ONLINE_WITHIN, LiveMessage, TicketConflict, TicketNotFound, _live
+from topup.services.console import ONLINE_WITHIN
+from topup.services.ticket_rows import LiveMessage, TicketConflict, TicketNotFound, add_message, ticket_row
 
 NOTE = "note"
 MAX_NOTE = 2000
@@ -77,10 +78,10 @@ class CaseworkService:
         if not text:
             raise ValueError("empty note")
         with unit_of_work(self.engine) as session:
-            row = self._ticket(session, ticket_no)
+            row = ticket_row(session, ticket_no)
             # The ticket's updated_at stays: a note is not news from the customer, and every console re-reading
             # the case for it would only flicker (the note itself arrives as a live message).
-            return self._line(session, row, NOTE, agent, mask_pii(text[:MAX_NOTE], self.keep), self.clock.now())
+            return add_message(session, row, NOTE, agent, mask_pii(text[:MAX_NOTE], self.keep), True, self.clock.now())
 
     def transfer(self, ticket_no: str, agent: str, to: str, now: datetime | None = None) -> TicketView:
         """The holder hands the case to a colleague, who holds it from now on (the customer is told the new
@@ -89,24 +90,23 @@ class CaseworkService:
             raise UnknownAgent(to)
         now = now or self.clock.now()
         with unit_of_work(self.engine) as session:
-            row = self._ticket(session, ticket_no)
+            row = ticket_row(session, ticket_no)
             _held(row, agent)
             if to == agent:
                 raise TicketConflict(TO_SELF)
             self._swap(session, row, agent, {"assigned_agent": to, "updated_at": now})
-            self._line(session, row, "system", agent,
-                       f"{self._name(agent)}把工单转给了{self._name(to)}", now)
+            add_message(session, row, "system", agent, f"{self._name(agent)}把工单转给了{self._name(to)}", True, now)
             return ticket_view(row)
 
     def release(self, ticket_no: str, agent: str, now: datetime | None = None) -> TicketView:
         """The holder puts the case back in the queue: open, held by nobody, for the next agent to claim."""
         now = now or self.clock.now()
         with unit_of_work(self.engine) as session:
-            row = self._ticket(session, ticket_no)
+            row = ticket_row(session, ticket_no)
             _held(row, agent)
             self._swap(session, row, agent, {"status": TicketStatus.OPEN.value, "assigned_agent": None,
                                              "updated_at": now})
-            self._line(session, row, "system", agent, f"{self._name(agent)}把工单放回了队列", now)
+            add_message(session, row, "system", agent, f"{self._name(agent)}把工单放回了队列", True, now)
             return ticket_view(row)
 
     def agent_list(self, now: datetime | None = None) -> list[AgentStatus]:
@@ -137,14 +137,6 @@ class CaseworkService:
         return self.agents.display_name(username, "同事")
 
     @staticmethod
-    def _ticket(session: Session, ticket_no: str) -> TicketRow:
-        row = session.execute(
-            select(TicketRow).where(TicketRow.ticket_no == ticket_no)).scalar_one_or_none()
-        if row is None:
-            raise TicketNotFound(ticket_no)
-        return row
-
-    @staticmethod
     def _swap(session: Session, row: TicketRow, agent: str, values: dict) -> None:
         """Change the ticket only if `agent` still holds it; refuse the loser of a race."""
         won = session.execute(
@@ -157,11 +149,3 @@ class CaseworkService:
         if not won:
             raise TicketConflict(CHANGED)
         session.refresh(row)
-
-    @staticmethod
-    def _line(session: Session, row: TicketRow, role: str, author: str, text: str, now: datetime) -> LiveMessage:
-        message = TicketMessageRow(ticket_no=row.ticket_no, conversation_id=row.conversation_id, role=role,
-                                   author=author, text=text, delivered=True, created_at=now)
-        session.add(message)
-        session.flush()
-        return _live(message)

@@ -16,18 +16,19 @@ from topup.model import Priority, TicketStatus, TicketView
 from topup.pii import Keep, mask_pii
 from topup.presentation import order_snapshot
 from topup.services.customer_side import CustomerSide
-from topup.services.ticket_rows import (  # noqa: F401 - re-exported: callers import them from here
+from topup.services.ticket_rows import (
     LiveMessage,
     TicketConflict,
     TicketNotFound,
-    _add_message,
-    _held_by_agent,
-    _live,
-    _ticket,
+    add_message,
+    held_by_agent,
+    live_message,
     of_conversation,
+    ticket_row,
 )
 
 ONLINE_WITHIN = timedelta(seconds=60)
+__all__ = ["ConsoleService", "LiveMessage", "TicketConflict", "TicketNotFound"]  # what callers import
 
 
 class ConsoleService(CustomerSide):
@@ -51,7 +52,7 @@ class ConsoleService(CustomerSide):
     def detail(self, ticket_no: str) -> dict:
         """The case, the order's current record and the live messages."""
         with unit_of_work(self.engine) as session:
-            row = _ticket(session, ticket_no)
+            row = ticket_row(session, ticket_no)
             order = OrderRepository(session).get(row.order_no) if row.order_no else None
             messages = session.execute(
                 select(TicketMessageRow).where(TicketMessageRow.ticket_no == ticket_no).order_by(TicketMessageRow.id)
@@ -62,7 +63,7 @@ class ConsoleService(CustomerSide):
             return {
                 "ticket": ticket_view(row),
                 "current_order": order_snapshot(order) if order else None,
-                "messages": [_live(m) for m in messages],
+                "messages": [live_message(m) for m in messages],
                 # every conversation of the case; the ones that joined later bring their own transcript
                 "conversations": [{"conversation_id": c.conversation_id, "joined_at": c.joined_at,
                                    "transcript": [in_words(line) for line in c.transcript or []]} for c in joined],
@@ -71,7 +72,7 @@ class ConsoleService(CustomerSide):
     def claim(self, ticket_no: str, agent: str, now: datetime | None = None) -> TicketView:
         now = now or self.clock.now()
         with unit_of_work(self.engine) as session:
-            row = _ticket(session, ticket_no)
+            row = ticket_row(session, ticket_no)
             if row.status == TicketStatus.RESOLVED.value:
                 raise TicketConflict("already resolved")
             if row.assigned_agent and row.assigned_agent != agent:
@@ -93,13 +94,13 @@ class ConsoleService(CustomerSide):
         """Queue an agent reply (or image: its attachment token) for delivery to the customer
         (action_deliver_agent_messages shows it)."""
         with unit_of_work(self.engine) as session:
-            row = _ticket(session, ticket_no)
+            row = ticket_row(session, ticket_no)
             if row.status != TicketStatus.IN_PROGRESS.value or row.assigned_agent != agent:
                 raise TicketConflict("claim the ticket first")
             # An agent pasting a customer's card or phone number must not put it in the ticket or the chat.
             now = self.clock.now()
             row.first_reply_at = row.first_reply_at or now
-            return _add_message(session, row, "agent", agent, mask_pii(text, self.keep), False, now, attachment)
+            return add_message(session, row, "agent", agent, mask_pii(text, self.keep), False, now, attachment)
 
     def take_undelivered(self, conversation_id: str) -> list[LiveMessage]:
         """Agent replies not yet shown to the customer, marked delivered in the same unit of work."""
@@ -113,24 +114,24 @@ class ConsoleService(CustomerSide):
             ).scalars().all()
             for row in rows:
                 row.delivered = True
-            return [_live(r) for r in rows]
+            return [live_message(r) for r in rows]
 
     def active_takeover(self, conversation_id: str) -> TicketView | None:
         with unit_of_work(self.engine) as session:
-            row = _held_by_agent(session, conversation_id)
+            row = held_by_agent(session, conversation_id)
             return None if row is None else ticket_view(row)
 
     def relay_customer_message(self, conversation_id: str, text: str) -> LiveMessage | None:
         """A customer message during a takeover, for the agent's view; None if no agent holds the conversation."""
         with unit_of_work(self.engine) as session:
-            row = _held_by_agent(session, conversation_id)
-            return None if row is None else _add_message(session, row, "customer", "", mask_pii(text, self.keep),
+            row = held_by_agent(session, conversation_id)
+            return None if row is None else add_message(session, row, "customer", "", mask_pii(text, self.keep),
                                                                 True, self.clock.now())
 
     def resolve(self, ticket_no: str, agent: str, resolution: str) -> TicketView:
         now, resolution = self.clock.now(), mask_pii(resolution, self.keep)
         with unit_of_work(self.engine) as session:
-            row = _ticket(session, ticket_no)
+            row = ticket_row(session, ticket_no)
             if row.status == TicketStatus.RESOLVED.value:
                 raise TicketConflict("already resolved")
             if row.assigned_agent not in (None, agent):
@@ -138,7 +139,7 @@ class ConsoleService(CustomerSide):
             row.status, row.resolution = TicketStatus.RESOLVED.value, resolution
             row.resolved_at = row.updated_at = now
             row.assigned_agent = agent
-            _add_message(session, row, "system", agent, f"已解决：{resolution}", True, now)
+            add_message(session, row, "system", agent, f"已解决：{resolution}", True, now)
             return ticket_view(row)
 
     def rate(self, conversation_id: str, rating: int) -> str | None:
@@ -167,7 +168,7 @@ class ConsoleService(CustomerSide):
             rows = session.execute(
                 select(TicketMessageRow).where(TicketMessageRow.id > after_id).order_by(TicketMessageRow.id).limit(500)
             ).scalars()
-            return [_live(r) for r in rows]
+            return [live_message(r) for r in rows]
 
     def touch_presence(self, agent: str) -> None:
         with unit_of_work(self.engine) as session:

@@ -12,7 +12,7 @@ from topup.model import TicketStatus, TicketView
 from topup.pii import mask_pii
 from topup.presentation import order_snapshot, phone_tail
 from topup.services.handoff import dedupe_key
-from topup.services.ticket_rows import LiveMessage, _add_message, _ticket, of_conversation
+from topup.services.ticket_rows import LiveMessage, add_message, of_conversation, ticket_row
 
 
 class CustomerSide:
@@ -38,24 +38,24 @@ class CustomerSide:
         """Something the customer said (or an image they sent: its attachment token) after the handoff, on the
         ticket where the agent sees it live."""
         with unit_of_work(self.engine) as session:
-            row = _ticket(session, ticket_no)
+            row = ticket_row(session, ticket_no)
             row.updated_at = self.clock.now()
-            return _add_message(session, row, "customer", "", mask_pii(text, self.keep), True, self.clock.now(),
+            return add_message(session, row, "customer", "", mask_pii(text, self.keep), True, self.clock.now(),
                                 attachment)
 
     def add_system_note(self, ticket_no: str, text: str) -> LiveMessage:
         """A line from the system on the ticket (an order's status changed), for the agent only."""
         with unit_of_work(self.engine) as session:
-            row = _ticket(session, ticket_no)
+            row = ticket_row(session, ticket_no)
             row.updated_at = self.clock.now()
-            return _add_message(session, row, "system", "", text, True, self.clock.now())
+            return add_message(session, row, "system", "", text, True, self.clock.now())
 
     def move_ticket(self, ticket_no: str, order_no: str, verified: bool) -> None:
         """After the handoff the customer switched to another order, or proved the ticket's order theirs: the
         ticket shows that order, with its facts once verified."""
         now = self.clock.now()
         with unit_of_work(self.engine) as session:
-            row = _ticket(session, ticket_no)
+            row = ticket_row(session, ticket_no)
             if row.order_no == order_no and (row.verified or not verified):
                 return
             previous = row.order_no
@@ -71,15 +71,15 @@ class CustomerSide:
                 note = f"客户已验证订单 {order_no}"
             else:
                 note = f"客户改为咨询订单 {order_no}" + (f"（原订单 {previous}）" if previous else "")
-            _add_message(session, row, "system", "", note, True, now)
+            add_message(session, row, "system", "", note, True, now)
 
     def close_by_customer(self, ticket_no: str) -> None:
         """The customer says it arrived and agrees to close: resolved, with that as the resolution."""
         now = self.clock.now()
         with unit_of_work(self.engine) as session:
-            row = _ticket(session, ticket_no)
+            row = ticket_row(session, ticket_no)
             if row.status == TicketStatus.RESOLVED.value:
                 return
             row.status, row.resolution = TicketStatus.RESOLVED.value, "客户确认已到账，自行关闭"
             row.resolved_at = row.updated_at = now
-            _add_message(session, row, "system", "", "客户确认已到账，工单已关闭", True, now)
+            add_message(session, row, "system", "", "客户确认已到账，工单已关闭", True, now)

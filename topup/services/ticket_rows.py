@@ -37,24 +37,24 @@ class LiveMessage:
                 "text": self.text, "created_at": self.created_at.isoformat() + "Z", "attachment": self.attachment}
 
 
-def _live(row: TicketMessageRow) -> LiveMessage:
+def live_message(row: TicketMessageRow) -> LiveMessage:
     return LiveMessage(row.id, row.ticket_no, row.role, row.author, row.text, row.created_at, row.attachment)
 
 
-def _ticket(session: Session, ticket_no: str) -> TicketRow:
+def ticket_row(session: Session, ticket_no: str) -> TicketRow:
     row = session.execute(select(TicketRow).where(TicketRow.ticket_no == ticket_no)).scalar_one_or_none()
     if row is None:
         raise TicketNotFound(ticket_no)
     return row
 
 
-def _add_message(session: Session, row: TicketRow, role: str, author: str, text: str, delivered: bool,
+def add_message(session: Session, row: TicketRow, role: str, author: str, text: str, delivered: bool,
                  now: datetime, attachment: str | None = None) -> LiveMessage:
     message = TicketMessageRow(ticket_no=row.ticket_no, conversation_id=row.conversation_id, role=role,
                                author=author, text=text, attachment=attachment, delivered=delivered, created_at=now)
     session.add(message)
     session.flush()
-    return _live(message)
+    return live_message(message)
 
 
 def of_conversation(conversation_id: str) -> ColumnElement[bool]:
@@ -63,7 +63,7 @@ def of_conversation(conversation_id: str) -> ColumnElement[bool]:
     return (TicketRow.conversation_id == conversation_id) | TicketRow.ticket_no.in_(joined)
 
 
-def _held_by_agent(session: Session, conversation_id: str) -> TicketRow | None:
+def held_by_agent(session: Session, conversation_id: str) -> TicketRow | None:
     """The conversation's ticket an agent is working on, if any."""
     return session.execute(
         select(TicketRow)
