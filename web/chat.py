@@ -48,12 +48,11 @@ async def presence(request: web.Request) -> web.Response:
             logger.exception("presence not cleared")
         return respond({"agent_typing": False})
     try:
-        known = await asyncio.to_thread(app.conversations.seen, session, read_ts, body.get("typing") is True)
-        state = await asyncio.to_thread(app.conversations.presence, session) if known else None
+        agent_typing = await asyncio.to_thread(app.conversations.seen, session, read_ts, body.get("typing") is True)
     except Exception:
         logger.exception("presence not stored")
         return error(503, "暂时连不上，稍后会自动重试", "unavailable")
-    return respond({"agent_typing": bool(state and state.agent_typing)})
+    return respond({"agent_typing": bool(agent_typing)})
 
 
 async def resume(request: web.Request) -> web.Response:

@@ -162,7 +162,7 @@ def test_the_same_order_from_another_window_joins_the_open_case(stack: Site, bro
         say(second, "3821")
         answer = say(second, "转人工")
         assert ticket_no in answer, answer
-        queue = stack.app.console.queue()
+        queue = stack.app.handoffs.list_tickets(["open", "in_progress"])
         assert [t.ticket_no for t in queue if t.order_no == ORDER] == [ticket_no]
         agent_context, agent = _agent(browser, stack)
         open_ticket(agent, ticket_no)

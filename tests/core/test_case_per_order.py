@@ -33,7 +33,7 @@ def test_a_second_chat_about_the_same_order_joins_the_open_case(
 
     assert again.ticket_no == first.ticket_no and not again.created
     assert again.priority is Priority.HIGH  # the angrier second conversation raises the case
-    assert len(app.console.queue()) == 1
+    assert len(app.handoffs.list_tickets(["open", "in_progress"])) == 1
     detail = app.console.detail(first.ticket_no)
     chats = [c["conversation_id"] for c in detail["conversations"]]
     assert chats == ["phone-chat", "desk-chat"]

@@ -143,7 +143,8 @@ def test_release_puts_the_case_back_in_the_queue(app: App) -> None:
     ticket = app.casework.release(ticket_no, "xiaowang")
     assert ticket.status is TicketStatus.OPEN and ticket.details["assigned_agent"] is None
     assert lines(app, ticket_no)[-1] == ("system", "xiaowang", "小王把工单放回了队列")
-    assert [t.ticket_no for t in app.console.queue() if t.status is TicketStatus.OPEN] == [ticket_no]
+    waiting = app.handoffs.list_tickets(["open", "in_progress"])
+    assert [t.ticket_no for t in waiting if t.status is TicketStatus.OPEN] == [ticket_no]
     # nobody holds the conversation: the customer's next message is no longer relayed as a takeover
     assert app.console.active_takeover(CONVERSATION) is None
     assert app.console.open_for_conversation(CONVERSATION).ticket_no == ticket_no  # the case is still open

@@ -46,15 +46,16 @@ def test_a_conversation_is_recorded_from_its_first_message_and_its_outcome_only_
 
 def test_presence_online_read_and_typing(app: App) -> None:
     service = app.conversations
-    assert service.seen("never-spoke", 10.0, False) is False  # no row is made for a page that never spoke
+    assert service.seen("never-spoke", 10.0, False) is None  # no row is made for a page that never spoke
     service.record("c1", None, OPEN)
     assert service.presence("c1").online is False
-    assert service.seen("c1", 100.0, True) is True
+    assert service.seen("c1", 100.0, True) is False  # seen; the agent is not typing
     state = service.presence("c1")
     assert state.online and state.typing and state.read_ts == 100.0
     service.seen("c1", 50.0, False)  # an older tab reporting late never moves "read" back
     assert service.presence("c1").read_ts == 100.0 and not service.presence("c1").typing
     service.agent_typing("c1", True)
     assert service.presence("c1").agent_typing
+    assert service.seen("c1", None, False) is True  # the page's heartbeat answers that the agent is typing
     service.agent_typing("c1", False)
     assert not service.presence("c1").agent_typing

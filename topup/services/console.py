@@ -12,7 +12,7 @@ from topup.clock import Clock
 from topup.db.engine import unit_of_work
 from topup.db.repositories import OrderRepository, in_words, ticket_view
 from topup.db.schema import AgentPresenceRow, TicketConversationRow, TicketMessageRow, TicketRow
-from topup.model import Priority, TicketStatus, TicketView
+from topup.model import TicketStatus, TicketView
 from topup.pii import Keep, mask_pii
 from topup.presentation import order_snapshot
 from topup.services.customer_side import CustomerSide
@@ -38,16 +38,6 @@ class ConsoleService(CustomerSide):
         self.engine = engine
         self.clock = clock
         self.keep = keep  # the order source's numbers, never masked as a card
-
-    def queue(self) -> list[TicketView]:
-        """Open and in-progress tickets: high priority first, then the longest waiting."""
-        with unit_of_work(self.engine) as session:
-            rows = session.execute(
-                select(TicketRow)
-                .where(TicketRow.status.in_([TicketStatus.OPEN.value, TicketStatus.IN_PROGRESS.value]))
-                .order_by((TicketRow.priority == Priority.HIGH.value).desc(), TicketRow.created_at)
-            ).scalars()
-            return [ticket_view(r) for r in rows]
 
     def detail(self, ticket_no: str) -> dict:
         """The case, the order's current record and the live messages."""

@@ -123,19 +123,20 @@ class ConversationService:
                 .order_by(ConversationRow.last_message_at.desc()).limit(1)
             ).scalar_one_or_none()
 
-    def seen(self, conversation_id: str, read_ts: float | None, typing: bool) -> bool:
+    def seen(self, conversation_id: str, read_ts: float | None, typing: bool) -> bool | None:
         """The customer's page is open; it has shown everything up to `read_ts` (server time of the newest message
-        it showed while visible); the customer is typing. False for a conversation that never had a message."""
+        it showed while visible); the customer is typing. Whether the agent is typing (the page's answer), in the
+        same unit of work; None for a conversation that never had a message (nothing is written for it)."""
         now = self.clock.now()
         with unit_of_work(self.engine) as session:
             row = session.get(ConversationRow, conversation_id)
             if row is None:
-                return False
+                return None
             row.seen_at = now
             if read_ts is not None and read_ts > (row.read_ts or 0):
                 row.read_ts = read_ts
             row.typing_at = now if typing else None
-            return True
+            return row.agent_typing_at is not None and now - row.agent_typing_at <= TYPING_WITHIN
 
     def left(self, conversation_id: str) -> None:
         """The customer's page closed: not online, not typing (what it had read stays)."""

@@ -59,20 +59,23 @@
     if (text !== undefined) node.textContent = text;
     return node;
   }
-  function chatIcon() {
-    // Drawn, not an emoji: many Chinese desktop and Android fonts have no emoji glyphs.
+  // Drawn, not an emoji: many Chinese desktop and Android fonts have no emoji glyphs.
+  function icon(className, d, evenodd) {
     var ns = "http://www.w3.org/2000/svg";
     var svg = document.createElementNS(ns, "svg");
     svg.setAttribute("viewBox", "0 0 24 24");
-    svg.setAttribute("class", "tkf-launcher-icon");
+    svg.setAttribute("class", className);
     svg.setAttribute("aria-hidden", "true");
     var path = document.createElementNS(ns, "path");
-    path.setAttribute("d", "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2zm3 6.5a1.5 " +
-      "1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01z");
+    path.setAttribute("d", d);
     path.setAttribute("fill", "currentColor");
-    path.setAttribute("fill-rule", "evenodd");
+    if (evenodd) path.setAttribute("fill-rule", "evenodd");
     svg.appendChild(path);
     return svg;
+  }
+  function chatIcon() {
+    return icon("tkf-launcher-icon", "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2zm3 " +
+      "6.5a1.5 1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01z", true);
   }
 
   var css = el("link");
@@ -247,17 +250,8 @@
 
   // ---- images (web/attachments.py) ------------------------------------------------------------------------------
   function pictureIcon() {
-    var ns = "http://www.w3.org/2000/svg";
-    var svg = document.createElementNS(ns, "svg");
-    svg.setAttribute("viewBox", "0 0 24 24");
-    svg.setAttribute("class", "tkf-attach-icon");
-    svg.setAttribute("aria-hidden", "true");
-    var path = document.createElementNS(ns, "path");
-    path.setAttribute("d", "M4 5h16a1 1 0 0 1 1 1v12a1 1 0 0 1-1 1H4a1 1 0 0 1-1-1V6a1 1 0 0 1 1-1zm1 2v9.6l4-4.1 " +
+    return icon("tkf-attach-icon", "M4 5h16a1 1 0 0 1 1 1v12a1 1 0 0 1-1 1H4a1 1 0 0 1-1-1V6a1 1 0 0 1 1-1zm1 2v9.6l4-4.1 " +
       "3 3 2.5-2.5L19 17V7H5zm10.5 1.5a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3z");
-    path.setAttribute("fill", "currentColor");
-    svg.appendChild(path);
-    return svg;
   }
   // Only this service's own image addresses are shown, and only they get the session: it is the key to this
   // conversation's images, never sent anywhere else.
